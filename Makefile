@@ -1,0 +1,43 @@
+# Trading platform DR — one entry point for tests, the offline plan and deployments.
+# Order of deployment: data -> each region (primary first) -> edge. Destroy in reverse.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ENV ?= dev
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv test lint plan policy
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## create .venv from pyproject.toml
+
+test: $(STAMP) ## unit, contract, handler, policy and tooling tests, plus a plan of dev and prod
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(MAKE) --no-print-directory plan-all
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy shared
+
+plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMARY.md
+	$(PY) -m shared.plan --env $(ENV)
+
+plan-all: $(STAMP)
+	$(PY) -m shared.plan --env dev --env prod
+
+policy: $(STAMP) ## apply the policy rules to PLAN=<plan file>
+	@test -n "$(PLAN)" || { echo "usage: make policy PLAN=build/plan/trading-data.dev.json" >&2; exit 2; }
+	$(PY) -m shared.policy $(PLAN)

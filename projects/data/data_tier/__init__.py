@@ -1,0 +1,1 @@
+"""Components of the ``trading-data`` project, one concern per module."""

@@ -1,0 +1,55 @@
+"""Reading a project's committed ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` as the engine would."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECRET_PLACEHOLDER = "offline-plan-secret"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Config of one stack, flattened to ``{"ns:key": "string"}`` like the Pulumi engine does."""
+
+    project: str
+    stack: str
+    values: dict[str, str]
+    secret_keys: list[str]
+
+
+def project_name(project_dir: Path) -> str:
+    """The ``name`` of ``project_dir/Pulumi.yaml``."""
+    doc = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    return str(doc["name"])
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return str(value)
+
+
+def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
+    """Load ``Pulumi.<stack>.yaml``; ``secure:`` values become a placeholder marked secret."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no stack file for stack {stack!r}")
+    doc = yaml.safe_load(path.read_text()) or {}
+    project = project_name(project_dir)
+    values: dict[str, str] = {}
+    secrets: list[str] = []
+    for key, value in (doc.get("config") or {}).items():
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[full] = SECRET_PLACEHOLDER
+            secrets.append(full)
+        else:
+            values[full] = _as_config_string(value)
+    return StackConfig(project=project, stack=stack, values=values, secret_keys=secrets)
