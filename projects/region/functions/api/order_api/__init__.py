@@ -1,0 +1,1 @@
+"""Order API logic (validation, fencing, idempotent acceptance, health) behind ``handler``."""

@@ -1,0 +1,1 @@
+"""Ledger processor logic (stream record → idempotent settlement) behind ``handler``."""
