@@ -25,6 +25,8 @@ venv: $(STAMP) ## create .venv from pyproject.toml
 
 test: $(STAMP) ## unit, contract, handler, policy and tooling tests, plus a plan of dev and prod
 	$(PY) -m pytest -q -n 2 --dist loadgroup
+	@command -v node >/dev/null || { echo "make test: node >= 20 is needed for the canary tests (projects/edge/canary)"; exit 1; }
+	node --test projects/edge/canary/
 	$(MAKE) --no-print-directory plan-all
 
 lint: $(STAMP) ## ruff (lint + format check) and mypy
