@@ -88,4 +88,8 @@ deploy-all: $(STAMP) build ## up ENV: data -> primary region -> secondary region
 
 destroy-all: $(STAMP) ## destroy ENV in reverse: edge -> secondary -> primary -> data
 	@$(DEPLOY) destroy all --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+
+.PHONY: drill
+drill: $(STAMP) ## game day: lose the primary on a local emulator; the real orchestrator recovers
+	$(PY) -m drill $(DRILL_ARGS)
 # --- end deploy --------------------------------------------------------------------------------
