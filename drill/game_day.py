@@ -130,7 +130,7 @@ class Names:
         return physical_name(self.environment, "orders", service="dynamodb")
 
     def topic(self, region: str) -> str:
-        return physical_name(self.environment, "alarms", region=region, service="sns")
+        return physical_name(self.environment, "ops", region=region, service="sns")
 
     @property
     def primary_down_alarm(self) -> str:
