@@ -39,9 +39,18 @@ def source_archive() -> pulumi.AssetArchive:
 
 
 def code_archive() -> pulumi.Archive:
-    """The built archive when ``make build`` produced it, else the sources."""
+    """The built archive when present; else the sources, for a preview only.
+
+    The sources lack the dependencies (aws-lambda-powertools), so deploying them would give a
+    function that fails on import: an update without the built archive stops here instead.
+    """
     if BUILT_ARCHIVE.is_file():
         return pulumi.FileArchive(str(BUILT_ARCHIVE))
+    if not pulumi.runtime.is_dry_run():
+        raise pulumi.RunError(
+            f"{BUILT_ARCHIVE.relative_to(REPO)} is missing: build the failover function archive "
+            "(with its dependencies) before deploying trading-edge"
+        )
     return source_archive()
 
 
