@@ -48,9 +48,12 @@ def stacks_of(repo: Path, environment: str) -> list[PlannedStack]:
         data_cfg.get(f"{DATA_PROJECT}:primaryRegion", "us-east-1"),
         data_cfg.get(f"{DATA_PROJECT}:secondaryRegion", "us-east-2"),
     ]
-    if (projects / "region" / "__main__.py").exists():
+    has_regions = (projects / "region" / "__main__.py").exists()
+    if has_regions:
         order += [PlannedStack(REGION_PROJECT, projects / "region", f"{environment}-{r}") for r in regions]
-    if (projects / "edge" / "__main__.py").exists():
+    # The edge stack reads every region stack: without the region program there is nothing to
+    # plan it against (its unit tests feed it region-contract fixtures instead).
+    if has_regions and (projects / "edge" / "__main__.py").exists():
         order.append(PlannedStack(EDGE_PROJECT, projects / "edge", environment))
     return order
 

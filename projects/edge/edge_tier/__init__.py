@@ -1,0 +1,1 @@
+"""Components of the trading-edge project (health checks, DNS, SNS, alarms, canaries, failover)."""

@@ -1,0 +1,263 @@
+"""Synthetics canaries (SPEC E6): one per region, probing ``/health`` of both regions every minute.
+
+The script is ``projects/edge/canary/`` (``index.js`` + ``probe.js``), zipped here the way the
+Node.js Synthetics runtimes load it (``nodejs/node_modules/``), deterministically, so the canary
+only changes when the code does.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from edge_tier.alarms import AlarmSpec, metric_alarm
+from shared.aws_context import AwsContext
+
+CANARY_DIR = Path(__file__).resolve().parent.parent / "canary"
+CANARY_FILES = ("index.js", "probe.js")
+ARTIFACT_EXPIRY_DAYS = 30
+CANARY_TIMEOUT_SECONDS = 60
+PROBE_TIMEOUT_MS = 5000
+#: Two of three one-minute runs failing: one lost run is not a page.
+SUCCESS_PERCENT_THRESHOLD = 100
+
+
+def build_canary_zip(destination: Path) -> Path:
+    """Write the canary archive (fixed timestamps and modes: same code, same bytes)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in CANARY_FILES:
+            info = zipfile.ZipInfo(f"nodejs/node_modules/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (CANARY_DIR / name).read_bytes())
+    partial.replace(destination)
+    return destination
+
+
+def step_name(target_name: str) -> str:
+    """The Synthetics step of one target (``index.js`` names steps ``health-<name>``)."""
+    return f"health-{target_name}"
+
+
+@dataclass(frozen=True)
+class RegionalCanaryArgs:
+    """Inputs of :class:`RegionalCanary`."""
+
+    canary_name: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    role_name: pulumi.Input[str]
+    alarm_name: pulumi.Input[str]
+    region: pulumi.Input[str]
+    runtime: str
+    zip_path: Path
+    targets_json: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    topic_arn: pulumi.Input[str]
+    context: AwsContext
+    #: When set, an extra alarm on this target's step (the secondary's view of the primary).
+    witness_target: pulumi.Input[str] | None = None
+    witness_alarm_name: pulumi.Input[str] | None = None
+
+
+class RegionalCanary(pulumi.ComponentResource):
+    """Canary, its encrypted artifact bucket (same region), its role and its alarms."""
+
+    def __init__(self, name: str, args: RegionalCanaryArgs, opts: pulumi.ResourceOptions) -> None:
+        super().__init__("trading:edge:RegionalCanary", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = aws.s3.Bucket(
+            f"{name}-artifacts", bucket=args.bucket_name, force_destroy=True, opts=child
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-artifacts-encryption",
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-artifacts-public-access",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-artifacts-lifecycle",
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-artifacts",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=ARTIFACT_EXPIRY_DAYS
+                    ),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=1
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=args.role_name,
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        log_groups = pulumi.Output.concat(
+            "arn:",
+            args.context.partition,
+            ":logs:",
+            args.region,
+            ":",
+            args.context.account_id,
+            ":log-group:/aws/lambda/cwsyn-",
+            args.canary_name,
+            "-*",
+        )
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            role=self.role.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "Artifacts",
+                            "Effect": "Allow",
+                            "Action": ["s3:PutObject"],
+                            "Resource": pulumi.Output.concat(self.bucket.arn, "/*"),
+                        },
+                        {
+                            "Sid": "ArtifactsBucket",
+                            "Effect": "Allow",
+                            "Action": ["s3:GetBucketLocation"],
+                            "Resource": self.bucket.arn,
+                        },
+                        {
+                            "Sid": "ArtifactsKey",
+                            "Effect": "Allow",
+                            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                            "Resource": args.kms_key_arn,
+                        },
+                        {
+                            "Sid": "Logs",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": [log_groups, pulumi.Output.concat(log_groups, ":log-stream:*")],
+                        },
+                        {
+                            # PutMetricData has no resource-level permissions; the namespace
+                            # condition is the scope.
+                            "Sid": "Metrics",
+                            "Effect": "Allow",
+                            "Action": ["cloudwatch:PutMetricData"],
+                            "Resource": "*",
+                            "Condition": {"StringEquals": {"cloudwatch:namespace": "CloudWatchSynthetics"}},
+                        },
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        self.canary = aws.synthetics.Canary(
+            f"{name}-canary",
+            name=args.canary_name,
+            runtime_version=args.runtime,
+            handler="index.handler",
+            # Relative to the project directory (where the Pulumi CLI runs the program), so plan
+            # files do not depend on where the repository is checked out.
+            zip_file=os.path.relpath(args.zip_path, CANARY_DIR.parent),
+            execution_role_arn=self.role.arn,
+            artifact_s3_location=pulumi.Output.concat("s3://", self.bucket.bucket, "/canary/"),
+            artifact_config=aws.synthetics.CanaryArtifactConfigArgs(
+                s3_encryption=aws.synthetics.CanaryArtifactConfigS3EncryptionArgs(
+                    encryption_mode="SSE_KMS", kms_key_arn=args.kms_key_arn
+                )
+            ),
+            schedule=aws.synthetics.CanaryScheduleArgs(expression="rate(1 minute)"),
+            run_config=aws.synthetics.CanaryRunConfigArgs(
+                timeout_in_seconds=CANARY_TIMEOUT_SECONDS,
+                environment_variables={
+                    "TARGETS": args.targets_json,
+                    "PROBE_TIMEOUT_MS": str(PROBE_TIMEOUT_MS),
+                },
+            ),
+            # The Lambda function and layers Synthetics creates go away with the canary.
+            delete_lambda=True,
+            start_canary=True,
+            success_retention_period=7,
+            failure_retention_period=30,
+            opts=child.merge(pulumi.ResourceOptions(depends_on=[self.policy])),
+        )
+        self.alarm = metric_alarm(
+            f"{name}-success",
+            AlarmSpec(
+                "canary-success",
+                "CloudWatchSynthetics",
+                "SuccessPercent",
+                {"CanaryName": self.canary.name},
+                SUCCESS_PERCENT_THRESHOLD,
+                comparison="LessThanThreshold",
+                statistic="Average",
+                # A canary that stops reporting is as bad as one that fails.
+                treat_missing_data="breaching",
+                description="health canary success",
+            ),
+            args.alarm_name,
+            args.topic_arn,
+            child,
+        )
+        self.witness_alarm: aws.cloudwatch.MetricAlarm | None = None
+        if args.witness_target is not None and args.witness_alarm_name is not None:
+            self.witness_alarm = metric_alarm(
+                f"{name}-witness",
+                AlarmSpec(
+                    "canary-witness",
+                    "CloudWatchSynthetics",
+                    "SuccessPercent",
+                    {
+                        "CanaryName": self.canary.name,
+                        "StepName": pulumi.Output.from_input(args.witness_target).apply(step_name),
+                    },
+                    SUCCESS_PERCENT_THRESHOLD,
+                    comparison="LessThanThreshold",
+                    statistic="Average",
+                    # Only an observed failure of the primary counts; a silent canary is the
+                    # canary-success alarm's business, not a reason to consider a failover.
+                    treat_missing_data="notBreaching",
+                    description="the primary's /health as seen from the secondary's canary",
+                ),
+                args.witness_alarm_name,
+                args.topic_arn,
+                child,
+            )
+        self.register_outputs({"canaryName": self.canary.name, "alarmArn": self.alarm.arn})
