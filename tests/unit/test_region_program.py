@@ -557,3 +557,27 @@ def test_every_child_has_its_component_as_parent(plan):
     for r in plan.resources:
         if r["type"] in (FUNCTION, ROLE_POLICY, STAGE) or r["type"].startswith("aws:apigateway/"):
             assert r["parent"] in components, r["urn"]
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_make_plan_writes_the_region_plan_files_fed_by_the_data_stack(tmp_path, env):
+    from shared.plan.environment import plan_environment, write_plan_files
+    from tests.planning import REPO
+
+    environment = plan_environment(REPO, env)
+    paths = write_plan_files(environment, tmp_path)
+
+    assert [p.name for p in paths] == [
+        f"trading-data.{env}.json",
+        f"trading-region.{env}-us-east-1.json",
+        f"trading-region.{env}-us-east-2.json",
+    ]
+    data_outputs = json.loads(paths[0].read_text())["outputs"]
+    for path, region in zip(paths[1:], ("us-east-1", "us-east-2"), strict=True):
+        document = json.loads(path.read_text())
+        assert (document["project"], document["stack"]) == ("trading-region", f"{env}-{region}")
+        assert document["config"]["aws:region"] == region
+        assert document["outputs"]["region"] == region
+        assert document["policy"] == []
+        fn = next(r for r in document["resources"] if r["name"] == "api-function")
+        assert fn["inputs"]["vpcConfig"]["subnetIds"] == data_outputs["regional"][region]["privateSubnetIds"]
