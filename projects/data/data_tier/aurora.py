@@ -81,7 +81,6 @@ class AuroraMemberArgs:
     """Inputs of :class:`AuroraMember`."""
 
     environment: str
-    role: str  # "primary" | "secondary" (the declared role; the writer may have moved since)
     global_cluster: aws.rds.GlobalCluster
     engine_version: str
     instance_class: str
@@ -203,14 +202,14 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         )
         self.primary = AuroraMember(
             f"{name}-primary",
-            self._member_args(args, "primary", args.primary_region, args.credentials),
+            self._member_args(args, args.primary_region, args.credentials),
             pulumi.ResourceOptions(parent=self, providers=[primary_placement.provider]),
         )
         secondary_placement = args.placements[args.secondary_region]
         self.secondary = AuroraMember(
             f"{name}-secondary",
             # A secondary can join only once the primary has an instance to replicate from.
-            self._member_args(args, "secondary", args.secondary_region, None, self.primary.instances),
+            self._member_args(args, args.secondary_region, None, self.primary.instances),
             pulumi.ResourceOptions(parent=self, providers=[secondary_placement.provider]),
         )
         self.members = {args.primary_region: self.primary, args.secondary_region: self.secondary}
@@ -227,14 +226,12 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
     def _member_args(
         self,
         args: AuroraGlobalDatabaseArgs,
-        role: str,
         region: str,
         credentials: MasterCredentials | None,
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> AuroraMemberArgs:
         return AuroraMemberArgs(
             environment=args.environment,
-            role=role,
             global_cluster=self.global_cluster,
             engine_version=args.engine_version,
             instance_class=args.instance_class,
