@@ -214,6 +214,14 @@ def test_members_backups_logs_network_and_parameters(plan):
         assert inputs["preferredBackupWindow"] == "05:00-06:00"
         assert inputs["preferredMaintenanceWindow"] == "sun:07:00-sun:08:00"
         assert inputs["enabledCloudwatchLogsExports"] == ["postgresql"]
+        log_group = one(plan, "aws:cloudwatch/logGroup:LogGroup", f"{MEMBER[region]}-postgresql-log")
+        assert log_group["region"] == region
+        assert log_group["inputs"] == {
+            "name": f"/aws/rds/cluster/trading-{env}-aurora-{code}/postgresql",
+            "kmsKeyId": _key_arns(plan)[region],
+            "retentionInDays": 90,
+        }
+        assert log_group["urn"] in _cluster(plan, region)["dependencies"]
         assert inputs["port"] == 5432
         assert "replicationSourceIdentifier" not in inputs
         db_sg = one(plan, "aws:ec2/securityGroup:SecurityGroup", f"network-{region}-db-sg")

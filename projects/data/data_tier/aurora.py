@@ -26,6 +26,8 @@ BACKUP_WINDOW = "05:00-06:00"
 MAINTENANCE_WINDOW = "sun:07:00-sun:08:00"
 LOG_EXPORTS = ["postgresql"]
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
+#: Retention of the exported ``postgresql`` log (RDS would create the group unencrypted, forever).
+LOG_RETENTION_DAYS = 90
 POSTGRES_PORT = 5432
 #: Cluster parameters of both members (a global database needs one group per region).
 CLUSTER_PARAMETERS = {
@@ -119,6 +121,15 @@ class AuroraMember(pulumi.ComponentResource):
             ],
             opts=child,
         )
+        # Created before the cluster so RDS exports into a group with the region's key and a
+        # retention, instead of creating its own (no CMK, never expires).
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-postgresql-log",
+            name=f"/aws/rds/cluster/{identifier}/postgresql",
+            kms_key_id=args.placement.key_arn,
+            retention_in_days=LOG_RETENTION_DAYS,
+            opts=child,
+        )
         creds = args.credentials
         self.cluster = aws.rds.Cluster(
             f"{name}-cluster",
@@ -149,7 +160,7 @@ class AuroraMember(pulumi.ComponentResource):
                     protect=args.protected,
                     retain_on_delete=args.protected,
                     ignore_changes=MEMBER_IGNORE_CHANGES,
-                    depends_on=list(args.depends_on),
+                    depends_on=[self.log_group, *args.depends_on],
                 )
             ),
         )
