@@ -26,6 +26,17 @@ PASSWORD_LENGTH = 40
 PASSWORD_SPECIALS = "!#$%&*()-_=+[]{}<>:?"
 
 
+def secret_payload(password: pulumi.Input[str]) -> dict[str, pulumi.Input[str | int]]:
+    """The secret's JSON document: the keys ``trading_runtime.database`` reads, plus the engine."""
+    return {
+        "username": MASTER_USERNAME,
+        "password": password,
+        "dbname": DATABASE_NAME,
+        "port": POSTGRES_PORT,
+        "engine": "postgres",
+    }
+
+
 def replica_secret_arn(primary_arn: str, primary_region: str, replica_region: str) -> str:
     """The ARN of a secret's replica: the primary's ARN with the replica's region.
 
@@ -87,16 +98,7 @@ class DatabaseCredentials(pulumi.ComponentResource):
         self.version = aws.secretsmanager.SecretVersion(
             f"{name}-version",
             secret_id=self.secret.id,
-            # The keys the functions read (trading_runtime.database.DatabaseCredentials).
-            secret_string=pulumi.Output.json_dumps(
-                {
-                    "username": MASTER_USERNAME,
-                    "password": self.password.result,
-                    "dbname": DATABASE_NAME,
-                    "port": POSTGRES_PORT,
-                    "engine": "postgres",
-                }
-            ),
+            secret_string=pulumi.Output.json_dumps(secret_payload(self.password.result)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         #: The secret's ARN in each region (the replica's in the secondary).
