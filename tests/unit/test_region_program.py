@@ -599,3 +599,25 @@ def test_the_data_stack_reference_is_in_the_plan_and_every_dependency_is_a_plann
         reference["urn"]
         in one(plan, "pulumi:providers:aws", f"region-aws-{CODES[split(stack)[1]]}")["dependencies"]
     )
+
+
+@pytest.mark.parametrize("component", ["api", "processor"])
+def test_function_environment_is_what_the_runtime_settings_read(stack, plan, component):
+    import sys
+
+    from tests.planning import REPO
+
+    common = str(REPO / "projects" / "region" / "functions" / "common")
+    if common not in sys.path:
+        sys.path.insert(0, common)
+    from trading_runtime.settings import RuntimeSettings
+
+    env, region = split(stack)
+    variables = one(plan, FUNCTION, f"{component}-function")["inputs"]["environment"]["variables"]
+
+    settings = RuntimeSettings.from_env({**variables, "AWS_REGION": region})
+
+    assert (settings.region, settings.environment, settings.db_ssl) == (region, env, "require")
+    assert settings.table_name == data_exports(env)["tableName"]
+    assert settings.db_reader_endpoint == regional(stack)["readerEndpoint"]
+    assert f".{region}." in settings.db_reader_endpoint
