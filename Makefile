@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint plan policy
+.PHONY: help venv test lint plan policy build
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,12 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy
 plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMARY.md
 	$(PY) -m shared.plan --env $(ENV)
 
+# The archives serve every region stack of ENV; runtime and architecture come from their stack
+# files (trading-region:lambdaRuntime / lambdaArchitecture). make plan needs no build: without
+# archives the plan uses the code-only source folders, and a deployment refuses to run.
+build: $(STAMP) ## Lambda archives (code + dependencies) for ENV's region stacks -> build/functions/
+	$(PY) tools/build_functions.py --env $(ENV)
+
 plan-all: $(STAMP)
 	$(PY) -m shared.plan --env dev --env prod
 
@@ -48,7 +54,7 @@ policy: $(STAMP) ## apply the policy rules to PLAN=<plan file>
 # tools/deploy.py holds the logic (regions from projects/data/Pulumi.$(ENV).yaml, refusals,
 # default backend under .pulumi-state/, exact CLI lines); these targets only pass ENV/REGION.
 # Order: data -> primary region -> secondary region -> edge; destroy-all runs the reverse.
-# deploy-region / deploy-all build the function archives first (make build).
+# deploy-region / deploy-edge / deploy-all build the function archives first (make build).
 REGION ?=
 PULUMI_ARGS ?=
 DEPLOY := $(PY) tools/deploy.py
@@ -74,7 +80,7 @@ preview-region: $(STAMP) ## pulumi preview of trading-region, stack ENV-REGION
 destroy-region: $(STAMP) ## pulumi destroy of trading-region, stack ENV-REGION
 	@$(DEPLOY) destroy region --env '$(ENV)' --region '$(REGION)' --pulumi-args '$(PULUMI_ARGS)'
 
-deploy-edge: $(STAMP) ## pulumi up of trading-edge, stack ENV
+deploy-edge: $(STAMP) build ## pulumi up of trading-edge, stack ENV (orchestrator archive built first)
 	@$(DEPLOY) up edge --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
 
 preview-edge: $(STAMP) ## pulumi preview of trading-edge, stack ENV

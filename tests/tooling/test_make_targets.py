@@ -260,6 +260,7 @@ def test_commands_are_echoed_before_they_run(make):
     [
         ("deploy-region", [STAMP, "build"]),
         ("deploy-all", [STAMP, "build"]),
+        ("deploy-edge", [STAMP, "build"]),
         ("deploy-data", [STAMP]),
         ("destroy-all", [STAMP]),
     ],
