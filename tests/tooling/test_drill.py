@@ -220,3 +220,28 @@ def test_replication_is_async_paused_by_an_outage_and_last_writer_wins(endpoint)
         assert item(region, "o2") == {"pk": {"S": "o2"}, "v": {"S": "east2"}}
     # east1's late write lost to east2's later one: it was never applied in us-east-2.
     assert replicator.replicated == {"us-east-1->us-east-2": 1, "us-east-2->us-east-1": 2}
+
+
+def test_the_fixture_is_named_as_the_plan_names_it():
+    """The drill's names are the names the real programs give the resources (plan of dev)."""
+    from drill.game_day import Names
+    from shared.plan.environment import plan_environment
+
+    names = Names("dev", "us-east-1", "us-east-2")
+    plans = {planned.project: plan for planned, plan, _ in plan_environment(REPO_ROOT, "dev").stacks}
+
+    def inputs(project: str, type_: str, key: str) -> list[str]:
+        return sorted(r["inputs"][key] for r in plans[project].resources if r["type"] == type_)
+
+    assert inputs("trading-data", "aws:rds/globalCluster:GlobalCluster", "globalClusterIdentifier") == [
+        names.global_cluster
+    ]
+    assert inputs("trading-data", "aws:rds/cluster:Cluster", "clusterIdentifier") == [
+        names.cluster("us-east-1"),
+        names.cluster("us-east-2"),
+    ]
+    assert inputs("trading-data", "aws:dynamodb/table:Table", "name") == [names.table]
+    topics = inputs("trading-edge", "aws:sns/topic:Topic", "name")
+    assert {names.topic("us-east-1"), names.topic("us-east-2")} <= set(topics)
+    composites = inputs("trading-edge", "aws:cloudwatch/compositeAlarm:CompositeAlarm", "alarmName")
+    assert names.primary_down_alarm in composites

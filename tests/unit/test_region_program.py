@@ -574,9 +574,10 @@ def test_make_plan_writes_the_region_plan_files_fed_by_the_data_stack(tmp_path, 
         f"trading-data.{env}.json",
         f"trading-region.{env}-us-east-1.json",
         f"trading-region.{env}-us-east-2.json",
+        f"trading-edge.{env}.json",
     ]
     data_outputs = json.loads(paths[0].read_text())["outputs"]
-    for path, region in zip(paths[1:], ("us-east-1", "us-east-2"), strict=True):
+    for path, region in zip(paths[1:3], ("us-east-1", "us-east-2"), strict=True):
         document = json.loads(path.read_text())
         assert (document["project"], document["stack"]) == ("trading-region", f"{env}-{region}")
         assert document["config"]["aws:region"] == region
