@@ -80,7 +80,7 @@ preview-region: $(STAMP) ## pulumi preview of trading-region, stack ENV-REGION
 destroy-region: $(STAMP) ## pulumi destroy of trading-region, stack ENV-REGION
 	@$(DEPLOY) destroy region --env '$(ENV)' --region '$(REGION)' --pulumi-args '$(PULUMI_ARGS)'
 
-deploy-edge: $(STAMP) build ## pulumi up of trading-edge, stack ENV (orchestrator archive built first)
+deploy-edge: $(STAMP) build ## pulumi up of trading-edge, stack ENV (make build first)
 	@$(DEPLOY) up edge --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
 
 preview-edge: $(STAMP) ## pulumi preview of trading-edge, stack ENV
