@@ -421,6 +421,11 @@ def test_stage_named_after_the_environment_with_json_access_logs(stack, plan):
     methods = [m["urn"] for m in of_type(plan, "aws:apigateway/method:Method")]
     integrations = [i["urn"] for i in of_type(plan, "aws:apigateway/integration:Integration")]
     assert set(methods + integrations) <= set(deployment["dependencies"])
+    api_fn = one(plan, FUNCTION, "api-function")
+    assert set(deployment["inputs"]["triggers"]) == {"routes", "function"}
+    assert deployment["inputs"]["triggers"]["function"].endswith(
+        f":function:{api_fn['inputs']['name']}/invocations"
+    )
 
 
 @pytest.mark.parametrize(("rate", "burst"), [("50", "100"), ("1234.5", "77")])
