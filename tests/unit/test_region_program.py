@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
 from shared.contracts import region as region_contract
 from shared.errors import ConfigError
 from shared.plan import runner
+from shared.plan.schema import PLAN_FILE_SCHEMA
 from tests.planning import of_type, one
 from tests.unit.region_planning import committed_region_plan, data_exports, region_plan
 
@@ -583,6 +585,7 @@ def test_make_plan_writes_the_region_plan_files_fed_by_the_data_stack(tmp_path, 
     data_outputs = json.loads(paths[0].read_text())["outputs"]
     for path, region in zip(paths[1:], ("us-east-1", "us-east-2"), strict=True):
         document = json.loads(path.read_text())
+        jsonschema.validate(document, PLAN_FILE_SCHEMA)
         assert (document["project"], document["stack"]) == ("trading-region", f"{env}-{region}")
         assert document["config"]["aws:region"] == region
         assert document["outputs"]["region"] == region
