@@ -79,13 +79,14 @@ def plan_environment(
         if on_stack:
             on_stack(planned, plan, elapsed)
     # The RTO/RPO budget spans the environment (data targets, edge timings): judge it once all
-    # stacks are planned and file its findings with the edge plan, where the timings live.
+    # stacks are planned and file each finding with the plan of the resource it names (the edge
+    # plan when it names none), so the plan files and the exit code carry it.
     budget_started = time.perf_counter()
     documents = result.documents()
-    findings = budget_findings(compute_budget(documents))
-    edge = next((d for d in documents if d["project"] == EDGE_PROJECT), None)
-    if edge is not None:
-        edge["policy"].extend(findings)
+    for finding in budget_findings(compute_budget(documents)):
+        owner = next((d for d in documents if any(r["urn"] == finding["urn"] for r in d["resources"])), None)
+        owner = owner or next((d for d in documents if d["project"] == EDGE_PROJECT), documents[0])
+        owner["policy"].append(finding)
     result.policy_seconds += time.perf_counter() - budget_started
     return result
 

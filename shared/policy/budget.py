@@ -331,11 +331,9 @@ def _finding(rule: str, urn: str, message: str) -> dict[str, str]:
 
 
 def budget_findings(budget: Budget) -> list[dict[str, str]]:
-    """Findings of the budget against its targets (nothing is judged without the edge plan)."""
+    """Findings of the budget against its targets; without the edge plan only S3 is judged."""
     findings: list[dict[str, str]] = []
-    if not budget.edge_planned:
-        return findings
-    if budget.rto_target is not None:
+    if budget.rto_target is not None and budget.edge_planned:
         for what, value in (("reads", budget.rto_reads_seconds), ("writes", budget.rto_writes_seconds)):
             if value is None:
                 missing = [
@@ -356,6 +354,8 @@ def budget_findings(budget: Budget) -> list[dict[str, str]]:
     if budget.rpo_target is not None:
         for store in budget.rpo:
             rule = RPO_DOCUMENTS_RULE if store.store == "s3" else RPO_RULE
+            if rule == RPO_RULE and not budget.edge_planned:
+                continue  # its replication-lag alarm lives in the edge plan
             if store.seconds is None:
                 findings.append(
                     _finding(rule, store.urn, f"RPO of {store.store} is unbounded: {store.source}")

@@ -57,14 +57,37 @@ def doc(
     config: dict[str, str] | None = None,
     outputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """A plan document with one tagged explicit provider per region its resources use."""
+    regions = sorted({r["region"] for r in resources if r["region"]})
+    providers = [
+        {
+            **res("pulumi:providers:aws", f"edge-{region}", {}, region, project=project),
+            "urn": provider_urn(region, project),
+            "provider": "",
+            "inputs": {"region": region, "defaultTags": {"tags": TAGS}},
+        }
+        for region in regions
+    ]
     return {
         "project": project,
         "stack": "dev",
-        "config": config if config is not None else {f"{project}:environment": "dev"},
+        "config": {
+            "pulumi:disable-default-providers": '["aws"]',
+            **(config if config is not None else {f"{project}:environment": "dev"}),
+        },
         "outputs": outputs or {},
-        "resources": list(resources),
+        "resources": [*providers, *resources],
         "policy": [],
     }
+
+
+TAGS = {
+    "Environment": "dev",
+    "Project": "trading-platform",
+    "Owner": "platform-sre",
+    "CostCenter": "cc-trading-dev",
+    "ManagedBy": "pulumi",
+}
 
 
 def mutate(resource: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

@@ -545,3 +545,9 @@ def test_function_role_convention(inputs: dict[str, Any], name: str, role: str |
         urn="u", type="aws:lambda/function:Function", name=name, region=PRIMARY, inputs=inputs
     )
     assert function_role(view) == role
+
+
+def test_the_good_edge_fixture_passes_every_rule() -> None:
+    from tests.policy.fixtures import edge_document
+
+    assert evaluate(edge_document()) == []
