@@ -61,7 +61,8 @@ def test_data_plan_file_matches_schema_field_by_field(plan_dir: Path):
     component = by_name["network-us-east-1"]
     assert component["type"] == "trading:data:RegionalNetwork" and component["region"] == ""
     assert doc["outputs"]["primaryRegion"] == "us-east-1"
-    assert doc["policy"] == []
+    # The one finding: trade documents replicate within RTC's 15 min, over rpoSeconds (advisory).
+    assert [(f["rule"], f["severity"]) for f in doc["policy"]] == [("rpo-budget-documents", "advisory")]
 
 
 def test_summary_lists_resources_per_region(plan_dir: Path):
