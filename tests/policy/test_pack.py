@@ -207,3 +207,27 @@ def test_unknown_value_during_preview_is_not_a_violation() -> None:
         policy.validate(resource_args(topic), lambda message, urn=None: reported.append(message))
     assert err.value.props == ["kmsMasterKeyId"]
     assert reported == []
+
+
+def test_readme_lists_every_rule_with_its_severity_and_where_it_runs() -> None:
+    from shared.policy.budget import BUDGET_RULES
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Policy rules\n", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0].strip("`"): (cells[2], cells[3])
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    expected = {
+        r.id: (
+            r.severity,
+            ("both (resource policy)" if isinstance(r, ResourceRule) else "both (stack validation)")
+            if r.expressible_in_pack
+            else "offline plan",
+        )
+        for r in RULES
+    }
+    expected |= {k: (sev, "offline plan (whole environment)") for k, (sev, _) in BUDGET_RULES.items()}
+    assert rows == expected
