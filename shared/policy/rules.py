@@ -1050,6 +1050,71 @@ def _stage_throttling(plan: PlanView) -> Iterator[tuple[str, str]]:
             yield stage.urn, "method settings do not enable metrics"
 
 
+@resource_rule(
+    "function-tracing-active",
+    "The api and processor functions trace with X-Ray (tracingConfig.mode Active)",
+    FUNCTION_TYPE,
+)
+def _function_tracing(r: ResourceView) -> Iterator[str]:
+    if function_role(r) in (ROLE_API, ROLE_PROCESSOR):
+        mode = (r.inputs.get("tracingConfig") or {}).get("mode")
+        if mode != "Active":
+            yield f"tracingConfig.mode is {mode!r}, not 'Active'"
+
+
+@resource_rule(
+    "stream-mapping-guards",
+    "A stream consumer filters its records, reports partial batch failures and has an on-failure destination",
+    "aws:lambda/eventSourceMapping:EventSourceMapping",
+)
+def _stream_mapping(r: ResourceView) -> Iterator[str]:
+    if "/stream/" not in str(r.inputs.get("eventSourceArn", "")):
+        return
+    if "ReportBatchItemFailures" not in _as_list(r.inputs.get("functionResponseTypes")):
+        yield "functionResponseTypes lacks ReportBatchItemFailures: one bad record retries the whole batch"
+    if not ((r.inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn"):
+        yield "no on-failure destination: records that exhaust their retries would be dropped silently"
+    if not _as_list((r.inputs.get("filterCriteria") or {}).get("filters")):
+        yield "no filter criteria: the consumer would also process records of the other region"
+
+
+@resource_rule(
+    "invoke-permission-scoped",
+    "A Lambda permission for an AWS service names the source (sourceArn)",
+    "aws:lambda/permission:Permission",
+)
+def _invoke_scoped(r: ResourceView) -> Iterator[str]:
+    principal = str(r.inputs.get("principal", ""))
+    if principal.endswith(".amazonaws.com") and not r.inputs.get("sourceArn"):
+        yield f"{principal} may invoke the function from any source (no sourceArn)"
+    source = r.inputs.get("sourceArn")
+    if principal == "apigateway.amazonaws.com" and isinstance(source, str) and source.endswith(":*"):
+        yield "sourceArn allows every API of the account; scope it to the API's execution ARN"
+
+
+@resource_rule(
+    "api-regional-endpoint",
+    "The REST API has a regional endpoint (its region's own entry point for failover DNS)",
+    "aws:apigateway/restApi:RestApi",
+)
+def _api_regional(r: ResourceView) -> Iterator[str]:
+    types = _as_list((r.inputs.get("endpointConfiguration") or {}).get("types"))
+    if types != ["REGIONAL"]:
+        yield f"endpoint types are {types or 'EDGE (default)'}, not REGIONAL"
+
+
+@resource_rule(
+    "log-group-retention",
+    "Log groups keep their events for a set number of days",
+    "aws:cloudwatch/logGroup:LogGroup",
+    severity=ADVISORY,
+)
+def _log_retention(r: ResourceView) -> Iterator[str]:
+    retention = r.inputs.get("retentionInDays")
+    if not isinstance(retention, int) or retention <= 0:
+        yield "retentionInDays is not set: events are kept (and paid for) forever"
+
+
 # ============================================================================================
 # edge tier: health checks, alarms, topics, canaries, failover wiring (issue 6)
 # ============================================================================================
@@ -1194,6 +1259,19 @@ def _canary_runtime(r: ResourceView) -> Iterator[str]:
             check_canary_runtime(runtime)  # type: ignore[arg-type]
         except ValueError as exc:
             yield str(exc)
+
+
+@resource_rule(
+    "canary-shape",
+    "Canaries probe every minute and delete their Lambda with them",
+    "aws:synthetics/canary:Canary",
+)
+def _canary_shape(r: ResourceView) -> Iterator[str]:
+    if r.inputs.get("deleteLambda") is not True:
+        yield "deleteLambda is off: the canary's function and layer would outlive it"
+    expression = str((r.inputs.get("schedule") or {}).get("expression", ""))
+    if expression not in ("rate(1 minute)", "rate(1 minutes)"):
+        yield f"schedule is {expression or 'missing'!r}, not rate(1 minute)"
 
 
 _CLOUDWATCH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")

@@ -233,7 +233,12 @@ def canary(runtime: str = "syn-nodejs-puppeteer-15.0") -> dict[str, Any]:
     return res(
         "aws:synthetics/canary:Canary",
         "canary-use2",
-        {"name": "trading-dev-canary-use2", "runtimeVersion": runtime, "deleteLambda": True},
+        {
+            "name": "trading-dev-canary-use2",
+            "runtimeVersion": runtime,
+            "deleteLambda": True,
+            "schedule": {"expression": "rate(1 minute)"},
+        },
         region=SECONDARY,
     )
 
@@ -349,6 +354,7 @@ def function(component: str, region: str = PRIMARY, timeout: int = 300, vpc: boo
         "name": function_name(component, region),
         "runtime": "python3.13",
         "timeout": timeout,
+        "tracingConfig": {"mode": "Active"},
     }
     if vpc:
         inputs["vpcConfig"] = copy.deepcopy(VPC)
@@ -384,5 +390,25 @@ def method_settings(rate: float = 100, burst: int = 50) -> dict[str, Any]:
             "methodPath": "*/*",
             "settings": {"throttlingRateLimit": rate, "throttlingBurstLimit": burst, "metricsEnabled": True},
         },
+        project="trading-region",
+    )
+
+
+def stream_mapping(region: str = PRIMARY) -> dict[str, Any]:
+    return res(
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        "processor-stream",
+        {
+            "eventSourceArn": arn(
+                "dynamodb", region, "table/trading-dev-orders/stream/2026-12-01T00:00:00.000"
+            ),
+            "functionName": function_arn("processor", region),
+            "functionResponseTypes": ["ReportBatchItemFailures"],
+            "destinationConfig": {"onFailure": {"destinationArn": arn("sqs", region, "failures")}},
+            "filterCriteria": {
+                "filters": [{"pattern": '{"dynamodb":{"NewImage":{"origin_region":{"S":["us-east-1"]}}}}'}]
+            },
+        },
+        region=region,
         project="trading-region",
     )

@@ -114,9 +114,37 @@ def _data_star(d: dict[str, Any]) -> str:
     return r["urn"]
 
 
+def _no_tracing(d: dict[str, Any]) -> str:
+    r = _one(d, _FUNCTION, "processor")
+    r["inputs"]["tracingConfig"] = {"mode": "PassThrough"}
+    return r["urn"]
+
+
+def _mapping_without_filter(d: dict[str, Any]) -> str:
+    r = _one(d, "aws:lambda/eventSourceMapping:EventSourceMapping")
+    del r["inputs"]["filterCriteria"]
+    return r["urn"]
+
+
+def _edge_api(d: dict[str, Any]) -> str:
+    r = _one(d, "aws:apigateway/restApi:RestApi")
+    r["inputs"]["endpointConfiguration"] = {"types": "EDGE"}
+    return r["urn"]
+
+
+def _unscoped_permission(d: dict[str, Any]) -> str:
+    r = next(x for x in d["resources"] if x["type"] == "aws:lambda/permission:Permission")
+    del r["inputs"]["sourceArn"]
+    return r["urn"]
+
+
 @pytest.mark.parametrize(
     ("rule_id", "mutation"),
     [
+        ("function-tracing-active", _no_tracing),
+        ("stream-mapping-guards", _mapping_without_filter),
+        ("api-regional-endpoint", _edge_api),
+        ("invoke-permission-scoped", _unscoped_permission),
         ("function-timeout", _api_timeout_30),
         ("function-timeout", _processor_timeout_60),
         ("function-vpc-placement", _processor_outside_vpc),

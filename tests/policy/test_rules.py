@@ -25,6 +25,7 @@ from tests.policy.fixtures import (
     res,
     sns_permission,
     stage,
+    stream_mapping,
     subscription,
     topic,
     topic_arn,
@@ -320,6 +321,94 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
         ],
     ),
     (
+        "function-tracing-active",
+        "processor without X-Ray",
+        _stack(function("processor")),
+        _stack(mutate(function("processor"), _set("tracingConfig.mode", "PassThrough"))),
+        ["tracingConfig.mode is 'PassThrough', not 'Active'"],
+    ),
+    (
+        "stream-mapping-guards",
+        "whole-batch retries, no destination, no origin filter",
+        _stack(stream_mapping()),
+        _stack(
+            mutate(
+                stream_mapping(),
+                lambda i: (
+                    i.pop("functionResponseTypes"),
+                    i.pop("destinationConfig"),
+                    i.pop("filterCriteria"),
+                ),
+            )
+        ),
+        [
+            "functionResponseTypes lacks ReportBatchItemFailures: one bad record retries the whole batch",
+            "no on-failure destination: records that exhaust their retries would be dropped silently",
+            "no filter criteria: the consumer would also process records of the other region",
+        ],
+    ),
+    (
+        "invoke-permission-scoped",
+        "SNS without sourceArn",
+        _stack(sns_permission()),
+        _stack(mutate(sns_permission(), _set("sourceArn", _DELETE))),
+        ["sns.amazonaws.com may invoke the function from any source (no sourceArn)"],
+    ),
+    (
+        "invoke-permission-scoped",
+        "API Gateway on every API of the account",
+        _stack(
+            mutate(
+                sns_permission(),
+                lambda i: i.update(
+                    principal="apigateway.amazonaws.com",
+                    sourceArn=arn("execute-api", SECONDARY, "a1b2c3/dev/GET/health"),
+                ),
+            )
+        ),
+        _stack(
+            mutate(
+                sns_permission(),
+                lambda i: i.update(
+                    principal="apigateway.amazonaws.com", sourceArn=arn("execute-api", SECONDARY, "*")
+                ),
+            )
+        ),
+        ["sourceArn allows every API of the account; scope it to the API's execution ARN"],
+    ),
+    (
+        "api-regional-endpoint",
+        "edge-optimised API",
+        _stack(
+            res("aws:apigateway/restApi:RestApi", "api", {"endpointConfiguration": {"types": "REGIONAL"}})
+        ),
+        _stack(res("aws:apigateway/restApi:RestApi", "api", {"endpointConfiguration": {"types": "EDGE"}})),
+        ["endpoint types are ['EDGE'], not REGIONAL"],
+    ),
+    (
+        "log-group-retention",
+        "kept forever",
+        _stack(
+            res("aws:cloudwatch/logGroup:LogGroup", "logs", {"name": "/aws/lambda/x", "retentionInDays": 30})
+        ),
+        _stack(res("aws:cloudwatch/logGroup:LogGroup", "logs", {"name": "/aws/lambda/x"})),
+        ["retentionInDays is not set: events are kept (and paid for) forever"],
+    ),
+    (
+        "canary-shape",
+        "keeps its Lambda, probes every 5 minutes",
+        _stack(canary()),
+        _stack(
+            mutate(
+                canary(), lambda i: i.update(deleteLambda=False, schedule={"expression": "rate(5 minutes)"})
+            )
+        ),
+        [
+            "deleteLambda is off: the canary's function and layer would outlive it",
+            "schedule is 'rate(5 minutes)', not rate(1 minute)",
+        ],
+    ),
+    (
         "stage-access-logs",
         "no access logs",
         _stack(stage()),
@@ -520,6 +609,12 @@ def test_every_issue_6_rule_has_a_case() -> None:
         "no-managed-master-password",
         "sns-key-usable-by-cloudwatch",
         "no-wildcard-on-data",
+        "function-tracing-active",
+        "stream-mapping-guards",
+        "invoke-permission-scoped",
+        "api-regional-endpoint",
+        "log-group-retention",
+        "canary-shape",
     }
     assert issue_6 <= set(RULE_BY_ID)
     assert issue_6 <= {c[0] for c in CASES}
