@@ -340,6 +340,22 @@ def _world_open(r: ResourceView) -> Iterator[str]:
 # --------------------------------------------------------------------------------------------
 DATA_SERVICES = ("rds", "dynamodb", "s3", "secretsmanager", "kms", "sns", "sqs", "lambda")
 _BROAD_MANAGED_POLICIES = frozenset({"AdministratorAccess", "PowerUserAccess"})
+#: Account-level listing actions that IAM cannot scope to a resource (``Resource`` must be
+#: ``*``); they name no data, so they are not a wildcard on data resources. The Synthetics
+#: canary role needs ``s3:ListAllMyBuckets``, for example.
+UNSCOPABLE_DATA_ACTIONS = frozenset(
+    {
+        "s3:ListAllMyBuckets",
+        "dynamodb:ListTables",
+        "dynamodb:ListStreams",
+        "sns:ListTopics",
+        "sqs:ListQueues",
+        "lambda:ListFunctions",
+        "kms:ListAliases",
+        "kms:ListKeys",
+        "secretsmanager:ListSecrets",
+    }
+)
 
 
 def _statements(policy: Any) -> Iterator[dict[str, Any]]:
@@ -374,7 +390,9 @@ def _iam_wildcards(r: ResourceView) -> Iterator[str]:
         resources = [str(x) for x in _as_list(stmt.get("Resource"))]
         if any(a == "*" or a.endswith(":*") for a in actions):
             yield f"statement {stmt.get('Sid', '?')} grants a wildcard action {actions}"
-        data_actions = [a for a in actions if a.split(":")[0] in DATA_SERVICES]
+        data_actions = [
+            a for a in actions if a.split(":")[0] in DATA_SERVICES and a not in UNSCOPABLE_DATA_ACTIONS
+        ]
         if data_actions and any(x == "*" or x.endswith(":*") for x in resources):
             yield f"statement {stmt.get('Sid', '?')} grants {data_actions} on '*'"
 

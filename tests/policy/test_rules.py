@@ -554,6 +554,24 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], list[str]]] = [
     ),
     (
         "no-wildcard-on-data",
+        "listing that IAM can scope (and one it cannot, which is fine)",
+        doc(
+            _role_with({"Sid": "List", "Effect": "Allow", "Action": ["s3:ListAllMyBuckets"], "Resource": "*"})
+        ),
+        doc(
+            _role_with(
+                {
+                    "Sid": "List",
+                    "Effect": "Allow",
+                    "Action": ["s3:ListAllMyBuckets", "s3:ListBucket"],
+                    "Resource": "*",
+                }
+            )
+        ),
+        ["statement List grants ['s3:ListBucket'] on '*'"],
+    ),
+    (
+        "no-wildcard-on-data",
         "AWS-managed full-access policy",
         doc(
             res(
