@@ -231,3 +231,76 @@ def test_readme_lists_every_rule_with_its_severity_and_where_it_runs() -> None:
     }
     expected |= {k: (sev, "offline plan (whole environment)") for k, (sev, _) in BUDGET_RULES.items()}
     assert rows == expected
+
+
+def _analyzer() -> Any:
+    """pulumi-policy's own analyzer service object, called in-process (no gRPC server)."""
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    return _PolicyAnalyzerServicer(
+        PACK_NAME,
+        "0.1.0",
+        build_policies(),
+        EnforcementLevel.MANDATORY,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+def _analyze_request(r: dict[str, Any]) -> Any:
+    from google.protobuf import struct_pb2
+    from pulumi.runtime import proto
+
+    properties = struct_pb2.Struct()
+    properties.update(r["inputs"])
+    provider_props = struct_pb2.Struct()
+    provider_props.update({"region": r["region"]})
+    return proto.AnalyzeRequest(
+        type=r["type"],
+        properties=properties,
+        urn=r["urn"],
+        name=r["name"],
+        options=proto.AnalyzerResourceOptions(protect=False),
+        provider=proto.AnalyzerProviderResource(
+            type="pulumi:providers:aws", properties=provider_props, urn=r["provider"], name="aws"
+        ),
+    )
+
+
+def test_engine_request_through_pulumi_policys_analyzer_reports_the_offline_violation() -> None:
+    from pulumi.runtime import proto
+
+    bad = function("api", timeout=29, vpc=False)
+    response = _analyzer().Analyze(_analyze_request(bad), None)
+    offline = [f["message"] for f in evaluate({"resources": [bad]}) if f["rule"] in EXPRESSIBLE]
+    assert offline == [
+        "api function needs the database but has no vpcConfig with subnets and security groups"
+    ]
+    assert [(d.policyName, d.message, d.enforcementLevel) for d in response.diagnostics] == [
+        (
+            "function-vpc-placement",
+            "api and processor run in the VPC (they reach the database); the orchestrator runs outside it\n"
+            + offline[0],
+            proto.MANDATORY,
+        )
+    ]
+
+
+def test_engine_request_with_an_unknown_value_is_an_advisory_cannot_run() -> None:
+    from pulumi.runtime import proto
+
+    topic = res(
+        "aws:sns/topic:Topic", "events", {"name": "t", "kmsMasterKeyId": UNKNOWN_STRING_VALUE}, PRIMARY
+    )
+    response = _analyzer().Analyze(_analyze_request(topic), None)
+    assert [(d.policyName, d.enforcementLevel) for d in response.diagnostics] == [
+        ("cmk-encryption-sns", proto.ADVISORY)
+    ]
+    assert response.diagnostics[0].message.endswith(
+        "during preview: string value at .kmsMasterKeyId can't be known during preview"
+    )
