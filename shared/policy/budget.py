@@ -11,9 +11,12 @@ Worst-case recovery time, as a sequential sum of bounds the plans fix:
 * **DNS caching** — alias records follow their target's TTL: 60 s for API Gateway.
 
 Reads are served by both regions all the time, so reads recover when DNS moves:
-``RTO(reads) = detection + DNS``. Writes need the promotion too, and the plans cannot prove that
-the primary-down signals are independent of the health checks, so the bound adds every step:
-``RTO(writes) = detection + alarm evaluation + orchestrator + DNS``.
+``RTO(reads) = detection + DNS``. Writes need the promotion too, which runs in parallel with the
+DNS move: the primary-down composite fires (its slowest alarm's evaluation, plus the detection
+time for an alarm on Route 53 ``HealthCheckStatus``, which only starts once Route 53 has seen the
+failure), then the orchestrator runs to its bound:
+``RTO(writes) = max(trigger + orchestrator, detection + DNS)``.
+(A planned switchover is not a recovery: there the DNS move follows the orchestrator.)
 
 Worst-case data loss per store is what replication may lag before anyone is told: the threshold
 of its replication-lag alarm (Aurora ``AuroraGlobalDBReplicationLag``/``...RPOLag`` and DynamoDB
@@ -173,13 +176,15 @@ def _primary_down_composites(edge: PlanView, orchestrators: list[ResourceView]) 
     return found
 
 
-def _alarm_evaluation(edge: PlanView, composites: list[ResourceView]) -> tuple[int | None, str]:
+def _failover_alarms(edge: PlanView, composites: list[ResourceView]) -> list[tuple[int, bool, str]]:
+    """``(evaluation seconds, waits for a health check, description)`` of every metric alarm
+    under the primary-down composites (nested composites followed)."""
     by_name: dict[str, ResourceView] = {}
     for a in edge.of_type(METRIC_ALARM_TYPE):
         by_name[str(a.inputs.get("name") or a.name)] = a
     for c in edge.of_type(COMPOSITE_ALARM_TYPE):
         by_name[str(c.inputs.get("alarmName") or c.name)] = c
-    worst: tuple[int, str] | None = None
+    found: list[tuple[int, bool, str]] = []
     seen: set[str] = set()
     pending = list(composites)
     while pending:
@@ -194,10 +199,10 @@ def _alarm_evaluation(edge: PlanView, composites: list[ResourceView]) -> tuple[i
                 pending.append(child)
                 continue
             seconds = _alarm_seconds(child)
-            if worst is None or seconds > worst[0]:
-                periods = _int(child.inputs.get("evaluationPeriods")) or 1
-                worst = (seconds, f"{periods} x {seconds // periods} s ({name})")
-    return (worst[0], worst[1]) if worst else (None, "no metric alarm feeds the primary-down composite")
+            periods = _int(child.inputs.get("evaluationPeriods")) or 1
+            on_health_check = ("AWS/Route53", "HealthCheckStatus") in alarm_metrics(child)
+            found.append((seconds, on_health_check, f"{periods} x {seconds // periods} s ({name})"))
+    return found
 
 
 def _dns_ttl(edge: PlanView) -> tuple[int, str]:
@@ -276,9 +281,17 @@ def compute_budget(documents: Iterable[Mapping[str, Any]]) -> Budget:
     notes: list[str] = []
     detection, detection_src = _detection(edge)
     composites = _primary_down_composites(edge, orchestrators)
-    alarm_eval, alarm_src = _alarm_evaluation(edge, composites)
+    alarms = _failover_alarms(edge, composites)
+    alarm_eval: int | None = None
+    trigger: int | None = None  # when the primary-down composite fires, counted from the outage
     if not composites:
         alarm_src = "no primary-down composite alarm reaches the orchestrator"
+    elif not alarms:
+        alarm_src = "no metric alarm feeds the primary-down composite"
+    else:
+        alarm_eval, _, alarm_src = max(alarms, key=lambda a: a[0])
+        # An alarm on HealthCheckStatus only starts counting once Route 53 has seen the failure.
+        trigger = max(a[0] + ((detection or 0) if a[1] else 0) for a in alarms)
     orchestrator = None
     orchestrator_urn = ""
     if orchestrators:
@@ -293,8 +306,10 @@ def compute_budget(documents: Iterable[Mapping[str, Any]]) -> Budget:
     dns, dns_src = _dns_ttl(edge)
     reads = detection + dns if detection is not None else None
     writes = None
-    if detection is not None and alarm_eval is not None and orchestrator is not None:
-        writes = detection + alarm_eval + orchestrator + dns
+    if reads is not None and trigger is not None and orchestrator is not None:
+        # Promotion (trigger, then the orchestrator) and the DNS move (detection, then the TTL)
+        # run in parallel; writes succeed in the secondary once both are done.
+        writes = max(trigger + orchestrator, reads)
     mode = str(edge.config.get(f"{EDGE_PROJECT}:failoverMode", "automatic"))
     if mode == "manual":
         notes.append("failoverMode is manual: writes also wait for an operator to invoke the orchestrator.")

@@ -260,6 +260,6 @@ def test_make_policy_judges_the_budget_of_an_environments_plan_files(
     out = capsys.readouterr().out.splitlines()
     assert (
         "mandatory: rto-budget: urn:pulumi:dev::trading-edge::aws:lambda/function:Function::orchestrator: "
-        "worst-case RTO for writes is 1230 s, over rtoSeconds 600 s"
+        "worst-case RTO for writes is 1080 s, over rtoSeconds 600 s"
     ) in out
     assert out[-1] == "budget of dev: 2 finding(s), 1 mandatory"
