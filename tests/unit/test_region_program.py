@@ -71,7 +71,7 @@ def test_one_provider_in_the_stack_region_carrying_the_data_stack_tags(stack, pl
         ("dev-us-east-2", "us-east-2", ["us-east-1", "us-west-2"]),
     ],
 )
-def test_region_outside_the_data_stack_fails_before_anything_is_registered(stack, region, data_regions):
+def test_region_outside_the_data_stack_fails_before_anything_is_created(stack, region, data_regions):
     exports = data_exports("dev")
     exports["regions"] = data_regions
     captured = {}
@@ -93,7 +93,10 @@ def test_region_outside_the_data_stack_fails_before_anything_is_registered(stack
         f"config aws:region={region!r} is not allowed: one of the regions of data stack "
         f"organization/trading-data/dev: {', '.join(data_regions)}"
     )
-    assert captured["monitor"].registrations == []
+    # Only the read of the data stack; no provider, component or AWS resource.
+    assert [(r.type, r.name) for r in captured["monitor"].registrations] == [
+        ("pulumi:pulumi:StackReference", "organization/trading-data/dev")
+    ]
 
 
 # --- R2: functions ------------------------------------------------------------------------------
@@ -581,3 +584,40 @@ def test_make_plan_writes_the_region_plan_files_fed_by_the_data_stack(tmp_path, 
         assert document["policy"] == []
         fn = next(r for r in document["resources"] if r["name"] == "api-function")
         assert fn["inputs"]["vpcConfig"]["subnetIds"] == data_outputs["regional"][region]["privateSubnetIds"]
+
+
+def test_the_data_stack_reference_is_in_the_plan_and_every_dependency_is_a_planned_urn(stack, plan):
+    env, _ = split(stack)
+    reference = one(plan, "pulumi:pulumi:StackReference", f"organization/trading-data/{env}")
+    urns = {r["urn"] for r in plan.resources}
+
+    assert reference["inputs"] == {"name": f"organization/trading-data/{env}"}
+    assert reference["region"] == ""
+    for r in plan.resources:
+        assert set(r["dependencies"]) <= urns, r["urn"]
+    assert (
+        reference["urn"]
+        in one(plan, "pulumi:providers:aws", f"region-aws-{CODES[split(stack)[1]]}")["dependencies"]
+    )
+
+
+@pytest.mark.parametrize("component", ["api", "processor"])
+def test_function_environment_is_what_the_runtime_settings_read(stack, plan, component):
+    import sys
+
+    from tests.planning import REPO
+
+    common = str(REPO / "projects" / "region" / "functions" / "common")
+    if common not in sys.path:
+        sys.path.insert(0, common)
+    from trading_runtime.settings import RuntimeSettings
+
+    env, region = split(stack)
+    variables = one(plan, FUNCTION, f"{component}-function")["inputs"]["environment"]["variables"]
+
+    settings = RuntimeSettings.from_env({**variables, "AWS_REGION": region})
+
+    assert (settings.region, settings.environment, settings.db_ssl) == (region, env, "require")
+    assert settings.table_name == data_exports(env)["tableName"]
+    assert settings.db_reader_endpoint == regional(stack)["readerEndpoint"]
+    assert f".{region}." in settings.db_reader_endpoint

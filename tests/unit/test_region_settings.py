@@ -278,3 +278,56 @@ def test_project_file_points_at_the_root_virtualenv():
 
     assert doc["name"] == "trading-region" == RegionSettings.namespace
     assert doc["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../../.venv"}}
+
+
+@pytest.mark.parametrize(
+    ("stack", "key", "value", "expected"),
+    [
+        (
+            "dev-us-east-2",
+            "trading-region:apiTimeoutSeconds",
+            30,
+            "config trading-region:apiTimeoutSeconds=30 is not allowed: 1-29 seconds",
+        ),
+        (
+            "dev-us-east-1",
+            "aws:region",
+            "us-west-2",
+            "config trading-region:environment='dev' is not allowed: must match the stack: "
+            "stack 'dev-us-east-1' expects 'dev-us-west-2'",
+        ),
+    ],
+)
+def test_plan_cli_region_config_error_is_one_line_without_traceback(tmp_path, stack, key, value, expected):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    for project in ("data", "region"):
+        shutil.copytree(
+            REPO / "projects" / project,
+            repo / "projects" / project,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    stack_file = repo / "projects/region" / f"Pulumi.{stack}.yaml"
+    doc = yaml.safe_load(stack_file.read_text())
+    doc["config"][key] = value
+    stack_file.write_text(yaml.safe_dump(doc))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "shared.plan", "--env", "dev", "--repo", str(repo)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=180,
+        check=False,
+    )
+
+    assert proc.returncode == 2
+    err_lines = proc.stderr.strip().splitlines()
+    assert len(err_lines) == 1, proc.stderr
+    assert err_lines[0].startswith(f"error: {expected}")
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (repo / "build" / "plan" / f"trading-region.{stack}.json").exists()

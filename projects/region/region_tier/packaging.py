@@ -7,7 +7,7 @@ dependencies for the configured runtime and architecture, and ``manifest.json`` 
   was built for this stack's ``lambdaRuntime``/``lambdaArchitecture`` and, outside a preview,
   with dependencies (a ``--no-deps`` archive would deploy and fail on its first import).
 * Archives missing: a preview (and the offline plan, which is a preview under mocks) uses the
-  function's source folders as a code-only archive and says so in a warning; a deployment
+  function's source folders as a code-only archive and says so (an info line); a deployment
   stops with one line telling the operator to run ``make build``. So ``make plan`` needs no
   build step, and nothing without its dependencies can ever reach Lambda.
 """
@@ -67,7 +67,7 @@ def function_code(
                 f"{archive.relative_to(REPO_ROOT) if archive.is_relative_to(REPO_ROOT) else archive} "
                 "is missing: run `make build` before deploying"
             )
-        pulumi.log.warn(f"{name}: no build/functions/{name}.zip; planning with the code-only source folder")
+        pulumi.log.info(f"{name}: no build/functions/{name}.zip; previewing with the code-only source folder")
         return FunctionCode(archive=_source_archive(name), source="source")
     try:
         manifest = json.loads(manifest_path.read_text())
