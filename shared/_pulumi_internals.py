@@ -14,6 +14,7 @@ import contextvars
 import logging
 import runpy
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,12 @@ def _configure(
         parallel=None,
     )
     _settings.configure(settings)
+    # MockSettings sets a fresh RPC manager but not the set of pending outputs: that set is the
+    # ContextVar's process-wide default. After a program that failed mid-way, it still holds
+    # tasks of the closed event loop, and the next run would wait on them forever. Give every
+    # run its own set (and lock) in its own context.
+    _settings.SETTINGS.outputs = set()
+    _settings.SETTINGS.lock = threading.Lock()
     _config.set_all_config(dict(config), secret_keys)
 
 
@@ -105,6 +112,13 @@ def run_program_with_monitor(
 
             loop.run_until_complete(_stack.run_in_stack(_body))
         finally:
+            # A program that failed mid-way leaves tasks behind: cancel them with their loop so
+            # nothing of this run is left to wake up in the next one.
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             asyncio.set_event_loop(None)
             loop.close()
 
