@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-_RESOURCE_FIELDS: dict[str, type | tuple[type, ...]] = {
+_RESOURCE_FIELDS: dict[str, type] = {
     "urn": str,
     "type": str,
     "name": str,
@@ -39,11 +39,11 @@ def plan_shape_error(document: Any) -> str | None:
     """The first way ``document`` is not a plan file, as ``<field>: <problem>``; None when it is."""
     if not isinstance(document, Mapping):
         return f"top level: a JSON object is required, got {_kind(document)}"
-    for key, kind in _TOP_FIELDS.items():
+    for key, top_kind in _TOP_FIELDS.items():
         if key not in document:
             return f"{key}: required"
-        if not isinstance(document[key], kind):
-            return f"{key}: {kind.__name__} required, got {_kind(document[key])}"
+        if not isinstance(document[key], top_kind):
+            return f"{key}: {top_kind.__name__} required, got {_kind(document[key])}"
     for key, value in document["config"].items():
         if not isinstance(value, str):
             return f"config.{key}: string required, got {_kind(value)}"
@@ -56,8 +56,7 @@ def plan_shape_error(document: Any) -> str | None:
                 return f"{where}.{key}: required"
             # bool is an int subclass; neither may stand in for the other here.
             if not isinstance(resource[key], kind) or (kind is not bool and isinstance(resource[key], bool)):
-                expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-                return f"{where}.{key}: {expected} required, got {_kind(resource[key])}"
+                return f"{where}.{key}: {kind.__name__} required, got {_kind(resource[key])}"
         for key in ("dependencies", "ignoreChanges"):
             if not all(isinstance(item, str) for item in resource[key]):
                 return f"{where}.{key}: a list of strings required"
