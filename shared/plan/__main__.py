@@ -25,13 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     envs = args.envs or ["dev"]
     out = args.out or args.repo / "build" / "plan"
     for env in envs:
-        if not ENVIRONMENT_PATTERN.match(env):
+        if not ENVIRONMENT_PATTERN.fullmatch(env):
             print(
                 f"error: ENV={env!r} is not an environment name (^[a-z][a-z0-9-]{{1,11}}$)", file=sys.stderr
             )
             return 2
         if not (args.repo / "projects" / "data" / f"Pulumi.{env}.yaml").exists():
-            print(f"error: ENV={env!r} has no projects/data/Pulumi.{env}.yaml", file=sys.stderr)
+            print(f"error: ENV={env!r} has no stack file projects/data/Pulumi.{env}.yaml", file=sys.stderr)
             return 2
 
     def report(planned: PlannedStack, plan: StackPlan, elapsed: float) -> None:
