@@ -36,6 +36,10 @@ def check_environment(key: str, value: str, stack: str | None, expected_stack: s
         raise ConfigError(
             key, value, "lower-case letter first, then 1-11 of [a-z0-9-] (^[a-z][a-z0-9-]{1,11}$)"
         )
+    # The environment sits inside every physical name (trading-<env>-...): RDS identifiers refuse
+    # "--", which a trailing "-" would also produce. Caught here, before any resource exists.
+    if "--" in value or value.endswith("-"):
+        raise ConfigError(key, value, "no '--' and no trailing '-' (RDS identifiers refuse '--')")
     if stack is not None and expected_stack is not None and stack != expected_stack:
         raise ConfigError(key, value, f"must match the stack: stack {stack!r} expects {expected_stack!r}")
     return value

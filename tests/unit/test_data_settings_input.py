@@ -49,6 +49,20 @@ REJECTED = [
         "config trading-data:environment='dev\\n' is not allowed: "
         "lower-case letter first, then 1-11 of [a-z0-9-] (^[a-z][a-z0-9-]{1,11}$)",
     ),
+    # Inside trading-<env>-aurora-... these broke physical_name with a traceback after the keys
+    # and networks were already registered.
+    (
+        "environment",
+        "qa--1",
+        "config trading-data:environment='qa--1' is not allowed: "
+        "no '--' and no trailing '-' (RDS identifiers refuse '--')",
+    ),
+    (
+        "environment",
+        "qa-",
+        "config trading-data:environment='qa-' is not allowed: "
+        "no '--' and no trailing '-' (RDS identifiers refuse '--')",
+    ),
     # AWS refuses these tag keys at deploy time.
     (
         "tags",
@@ -142,6 +156,27 @@ def test_a_null_in_the_stack_file_is_a_config_error_not_the_text_none(tmp_path):
     assert str(err.value) == (
         "config trading-data:owner=<missing> is not allowed: a value; Pulumi.dev.yaml sets it to null"
     )
+
+
+def test_a_double_hyphen_environment_stops_before_any_resource(tmp_path, capsys):
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(
+        REPO / "projects" / "data", repo / "projects" / "data", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    text = (repo / "projects/data/Pulumi.dev.yaml").read_text()
+    (repo / "projects/data/Pulumi.qa--1.yaml").write_text(
+        text.replace("environment: dev", "environment: qa--1")
+    )
+    assert plan_main(["--env", "qa--1", "--repo", str(repo)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "error: config trading-data:environment='qa--1' is not allowed: "
+        "no '--' and no trailing '-' (RDS identifiers refuse '--')\n"
+    )
+    assert not (repo / "build").exists()
 
 
 @pytest.mark.parametrize(
