@@ -26,6 +26,9 @@ MIN_ENGINE_MAJOR = 15
 # Memory-optimised classes only (r = memory, x = extra memory); burstable (t) and general purpose
 # (m) classes are not supported members of a production global database.
 INSTANCE_CLASS_PATTERN = re.compile(r"^db\.(r\d+[a-z]*|x\d+[a-z]*)\.(large|\d*xlarge|metal)$")
+#: Memory-optimised families Aurora PostgreSQL 15+ offers (older r3/r4 and RDS-only families such as
+#: r5b or x1 match the pattern but AWS refuses them for an Aurora instance at deploy time).
+AURORA_POSTGRESQL_FAMILIES = ("r5", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "r8gd", "x2g")
 
 
 class DataSettings(_Settings):
@@ -83,6 +86,15 @@ class DataSettings(_Settings):
                 f"{cls.namespace}:instanceClass",
                 v,
                 f"{kind}; memory-optimised db.r*/db.x* classes only (e.g. db.r6g.large)",
+            )
+        family = v.split(".")[1]
+        if family not in AURORA_POSTGRESQL_FAMILIES or v.endswith(".metal"):
+            raise ConfigError(
+                f"{cls.namespace}:instanceClass",
+                v,
+                "not an Aurora PostgreSQL class; families "
+                + ", ".join(f"db.{f}" for f in AURORA_POSTGRESQL_FAMILIES)
+                + " in sizes large..48xlarge",
             )
         return v
 

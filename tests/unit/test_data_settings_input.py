@@ -89,6 +89,17 @@ REJECTED = [
     ("protectData", "1", "config trading-data:protectData='1' is not allowed: true or false"),
     ("protectData", "True", "config trading-data:protectData='True' is not allowed: true or false"),
     ("protectData", "off", "config trading-data:protectData='off' is not allowed: true or false"),
+    # Memory-optimised by pattern, but not offered by Aurora PostgreSQL: AWS refuses them at deploy.
+    (
+        "instanceClass",
+        "db.r4.large",
+        "config trading-data:instanceClass='db.r4.large' is not allowed: "
+        "not an Aurora PostgreSQL class; families db.r5, db.r6g, db.r6gd, db.r6i, db.r6id, db.r7g, db.r7i, "
+        "db.r8g, db.r8gd, db.x2g in sizes large..48xlarge",
+    ),
+    ("instanceClass", "db.x1e.xlarge", None),
+    ("instanceClass", "db.r5b.large", None),
+    ("instanceClass", "db.r6g.metal", None),
     # Whole numbers written as such, with the range in the message (not pydantic's wording).
     (
         "instancesPerRegion",
@@ -125,6 +136,9 @@ def test_rejected_with_one_exact_line(key, value, message):
 @pytest.mark.parametrize(
     ("key", "value", "attribute", "parsed"),
     [
+        ("instanceClass", "db.r8g.48xlarge", "instance_class", "db.r8g.48xlarge"),
+        ("instanceClass", "db.x2g.large", "instance_class", "db.x2g.large"),
+        ("instanceClass", "db.r6gd.xlarge", "instance_class", "db.r6gd.xlarge"),
         ("protectData", "true", "protect_data", True),
         ("protectData", "false", "protect_data", False),
         ("instancesPerRegion", "15", "instances_per_region", 15),
