@@ -21,8 +21,13 @@ from shared.settings.base import (
     config_int,
 )
 
-ENGINE_VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)$")
+# No leading zeros: "016.6" names no release.
+ENGINE_VERSION_PATTERN = re.compile(r"^([1-9]\d*)\.(0|[1-9]\d*)$")
 MIN_ENGINE_MAJOR = 15
+#: Majors Aurora PostgreSQL ships with global database support; a typo such as "61.6" would
+#: otherwise plan an "aurora-postgresql61" parameter group that AWS refuses at deploy time.
+#: Add a major here when AWS releases it.
+MAX_ENGINE_MAJOR = 17
 # Memory-optimised classes only (r = memory, x = extra memory); burstable (t) and general purpose
 # (m) classes are not supported members of a production global database.
 INSTANCE_CLASS_PATTERN = re.compile(r"^db\.(r\d+[a-z]*|x\d+[a-z]*)\.(large|\d*xlarge|metal)$")
@@ -69,11 +74,12 @@ class DataSettings(_Settings):
     @classmethod
     def _engine(cls, v: str) -> str:
         m = ENGINE_VERSION_PATTERN.fullmatch(v)
-        if not m or int(m.group(1)) < MIN_ENGINE_MAJOR:
+        if not m or not MIN_ENGINE_MAJOR <= int(m.group(1)) <= MAX_ENGINE_MAJOR:
             raise ConfigError(
                 f"{cls.namespace}:engineVersion",
                 v,
-                f"Aurora PostgreSQL <major>.<minor> with major >= {MIN_ENGINE_MAJOR} (e.g. 16.6)",
+                f"Aurora PostgreSQL <major>.<minor> with major >= {MIN_ENGINE_MAJOR} "
+                f"(known up to {MAX_ENGINE_MAJOR}; e.g. 16.6)",
             )
         return v
 

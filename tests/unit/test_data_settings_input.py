@@ -35,7 +35,7 @@ REJECTED = [
         "engineVersion",
         "16.6\n",
         "config trading-data:engineVersion='16.6\\n' is not allowed: "
-        "Aurora PostgreSQL <major>.<minor> with major >= 15 (e.g. 16.6)",
+        "Aurora PostgreSQL <major>.<minor> with major >= 15 (known up to 17; e.g. 16.6)",
     ),
     (
         "instanceClass",
@@ -100,6 +100,15 @@ REJECTED = [
     ("instanceClass", "db.x1e.xlarge", None),
     ("instanceClass", "db.r5b.large", None),
     ("instanceClass", "db.r6g.metal", None),
+    # A major AWS has not released, or a number no release is written as.
+    (
+        "engineVersion",
+        "61.6",
+        "config trading-data:engineVersion='61.6' is not allowed: "
+        "Aurora PostgreSQL <major>.<minor> with major >= 15 (known up to 17; e.g. 16.6)",
+    ),
+    ("engineVersion", "016.6", None),
+    ("engineVersion", "16.06", None),
     # Whole numbers written as such, with the range in the message (not pydantic's wording).
     (
         "instancesPerRegion",
@@ -136,6 +145,8 @@ def test_rejected_with_one_exact_line(key, value, message):
 @pytest.mark.parametrize(
     ("key", "value", "attribute", "parsed"),
     [
+        ("engineVersion", "17.4", "engine_version", "17.4"),
+        ("engineVersion", "15.10", "engine_version", "15.10"),
         ("instanceClass", "db.r8g.48xlarge", "instance_class", "db.r8g.48xlarge"),
         ("instanceClass", "db.x2g.large", "instance_class", "db.x2g.large"),
         ("instanceClass", "db.r6gd.xlarge", "instance_class", "db.r6gd.xlarge"),
