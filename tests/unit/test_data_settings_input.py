@@ -217,3 +217,15 @@ def test_plan_cli_bad_env_is_one_line(tmp_path, capsys, env, line):
     out, err = capsys.readouterr()
     assert (out, err) == ("", line + "\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_program_that_crashes_is_exit_3_not_the_policy_exit_1(tmp_path, capsys):
+    data = tmp_path / "projects" / "data"
+    data.mkdir(parents=True)
+    (data / "Pulumi.yaml").write_text("name: trading-data\n")
+    (data / "Pulumi.dev.yaml").write_text("config:\n  trading-data:environment: dev\n")
+    (data / "__main__.py").write_text("raise IndexError('list index out of range')\n")
+    assert plan_main(["--env", "dev", "--repo", str(tmp_path)]) == 3
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == "error: planning ENV='dev' failed: IndexError: list index out of range"
+    assert not (tmp_path / "build").exists()
