@@ -70,7 +70,7 @@ def physical_name(
     rule = RULES[service]
     if len(name) > rule.max_length:
         raise NameError_(f"{service} name {name!r} is {len(name)} characters; the limit is {rule.max_length}")
-    if not rule.pattern.match(name):
+    if not rule.pattern.fullmatch(name):
         raise NameError_(f"{service} name {name!r} is not allowed: {rule.description}")
     return name
 

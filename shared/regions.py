@@ -22,6 +22,18 @@ REGION_CODES: dict[str, str] = {
     "sa-east-1": "sae1",
 }
 
+#: Availability zones an account can use where that is fewer than the three a network spans
+#: (us-west-1 has a third zone that is closed to new accounts).
+USABLE_ZONE_COUNTS: dict[str, int] = {"us-west-1": 2}
+#: Zones a regional network spans at most.
+MAX_NETWORK_ZONES = 3
+
+
+def network_zone_count(region: str) -> int:
+    """How many availability zones (and private subnets) a network in ``region`` spans."""
+    return min(MAX_NETWORK_ZONES, USABLE_ZONE_COUNTS.get(region, MAX_NETWORK_ZONES))
+
+
 #: Route 53 health-check metrics (``AWS/Route53 HealthCheckStatus``) exist only here.
 ROUTE53_METRICS_REGION = "us-east-1"
 

@@ -1,12 +1,14 @@
 """``python -m shared.plan [--env dev] [--env prod]``: the offline plan of SPEC S4.
 
-Exit codes: 0 clean, 1 a mandatory policy violation, 2 a config error.
+Exit codes: 0 clean, 1 a mandatory policy violation, 2 a config error, 3 a program that failed
+for another reason (its traceback is printed: that is a bug to fix, not a finding).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from shared.errors import ConfigError
@@ -25,13 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     envs = args.envs or ["dev"]
     out = args.out or args.repo / "build" / "plan"
     for env in envs:
-        if not ENVIRONMENT_PATTERN.match(env):
+        if not ENVIRONMENT_PATTERN.fullmatch(env):
             print(
                 f"error: ENV={env!r} is not an environment name (^[a-z][a-z0-9-]{{1,11}}$)", file=sys.stderr
             )
             return 2
         if not (args.repo / "projects" / "data" / f"Pulumi.{env}.yaml").exists():
-            print(f"error: ENV={env!r} has no projects/data/Pulumi.{env}.yaml", file=sys.stderr)
+            print(f"error: ENV={env!r} has no stack file projects/data/Pulumi.{env}.yaml", file=sys.stderr)
             return 2
 
     def report(planned: PlannedStack, plan: StackPlan, elapsed: float) -> None:
@@ -51,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except Exception as exc:  # noqa: BLE001 (reported with its traceback, distinct exit code)
+            traceback.print_exc(file=sys.stderr)
+            print(f"error: planning ENV={env!r} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 3
         for path in write_plan_files(plan, out):
             print(f"wrote {path}")
         print(

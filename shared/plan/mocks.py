@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared._pulumi_internals import MockCallArgs, MockResourceArgs, Mocks
+from shared.regions import network_zone_count
 
 PLAN_ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
@@ -118,10 +119,12 @@ class PlanMocks(Mocks):
                 "description": region,
             }
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = ["a", "b", "c"]
+            # As many zones as an account gets there (two in us-west-1), so a program that assumes
+            # three fails here instead of at deploy time.
+            letters = ["a", "b", "c"][: network_zone_count(region)]
             return {
                 "names": [f"{region}{x}" for x in letters],
-                "zoneIds": [f"{_region_code(region)}-az{i + 1}" for i in range(3)],
+                "zoneIds": [f"{_region_code(region)}-az{i + 1}" for i in range(len(letters))],
                 "id": region,
                 "groupNames": [region],
             }

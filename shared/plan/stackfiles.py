@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from shared.errors import ConfigError
+
 SECRET_PLACEHOLDER = "offline-plan-secret"
 
 
@@ -47,6 +49,9 @@ def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
     secrets: list[str] = []
     for key, value in (doc.get("config") or {}).items():
         full = key if ":" in key else f"{project}:{key}"
+        if value is None:
+            # The engine has no null config value; "None" must not reach the settings as text.
+            raise ConfigError(full, None, f"a value; {path.name} sets it to null")
         if isinstance(value, dict) and set(value) == {"secure"}:
             values[full] = SECRET_PLACEHOLDER
             secrets.append(full)

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from shared.plan.shape import plan_shape_error
 from shared.policy.budget import budget_findings, compute_budget
 from shared.policy.rules import MANDATORY, PlanView, evaluate
 
@@ -31,8 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"error: PLAN={path}: not JSON ({exc})", file=sys.stderr)
             return 2
-        if not isinstance(document, dict) or "resources" not in document:
-            print(f"error: PLAN={path}: not a plan file (no 'resources')", file=sys.stderr)
+        except OSError as exc:
+            print(f"error: PLAN={path}: cannot be read ({exc.strerror or exc})", file=sys.stderr)
+            return 2
+        problem = plan_shape_error(document)
+        if problem:
+            print(f"error: PLAN={path}: not a plan file (SPEC §4): {problem}", file=sys.stderr)
             return 2
         findings = evaluate(document)
         by_environment.setdefault(PlanView(document).environment(), []).append(document)

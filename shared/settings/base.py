@@ -18,8 +18,11 @@ from pydantic.alias_generators import to_camel
 from shared.errors import ConfigError
 from shared.regions import REGION_CODES
 
+# Matched with ``fullmatch``: ``$`` alone would accept a trailing newline ("dev\n").
 ENVIRONMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,11}$")
 TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+#: AWS tag keys: 1-128 of the same characters; the ``aws:`` prefix is reserved by AWS.
+TAG_KEY_PATTERN = re.compile(r"^(?![aA][wW][sS]:)[\w .:/=+\-@]{1,128}$")
 RESERVED_TAG_KEYS = frozenset({"Environment", "Project", "Owner", "CostCenter", "ManagedBy"})
 
 
@@ -29,10 +32,14 @@ def _allowed_regions() -> str:
 
 def check_environment(key: str, value: str, stack: str | None, expected_stack: str | None) -> str:
     """Validate an environment name and that it matches the stack it is deployed as."""
-    if not ENVIRONMENT_PATTERN.match(value):
+    if not ENVIRONMENT_PATTERN.fullmatch(value):
         raise ConfigError(
             key, value, "lower-case letter first, then 1-11 of [a-z0-9-] (^[a-z][a-z0-9-]{1,11}$)"
         )
+    # The environment sits inside every physical name (trading-<env>-...): RDS identifiers refuse
+    # "--", which a trailing "-" would also produce. Caught here, before any resource exists.
+    if "--" in value or value.endswith("-"):
+        raise ConfigError(key, value, "no '--' and no trailing '-' (RDS identifiers refuse '--')")
     if stack is not None and expected_stack is not None and stack != expected_stack:
         raise ConfigError(key, value, f"must match the stack: stack {stack!r} expects {expected_stack!r}")
     return value
@@ -72,6 +79,27 @@ class _Settings(BaseModel):
             bad_value = values.get(str(err["loc"][0])) if err["loc"] else None
             msg = "required" if err["type"] == "missing" else err["msg"]
             raise ConfigError(f"{cls.namespace}:{field}", bad_value, msg) from None
+
+
+_INTEGER = re.compile(r"^-?[0-9]+$")
+
+
+def config_bool(key: str, value: Any) -> bool:
+    """``true``/``false`` only, as ``pulumi.Config.get_bool`` reads them (no "yes", "1", "on")."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    raise ConfigError(key, value, "true or false")
+
+
+def config_int(key: str, value: Any, allowed: str) -> int:
+    """A whole number written as one (no "1.5", "60.0", "1e3", "true"); ``allowed`` names the range."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value):
+        return int(value)
+    raise ConfigError(key, value, allowed)
 
 
 def _json_object(key: str, value: Any) -> dict[str, str]:

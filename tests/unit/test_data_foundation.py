@@ -154,3 +154,20 @@ def test_protection_follows_config():
     prod = data_plan("prod")
     assert all(not k["protect"] and not k["retainOnDelete"] for k in of_type(dev, "aws:kms/key:Key"))
     assert all(k["protect"] and k["retainOnDelete"] for k in of_type(prod, "aws:kms/key:Key"))
+
+
+@pytest.mark.parametrize(("region", "zones"), [("us-west-1", 2), ("us-east-2", 3)])
+def test_a_network_spans_the_zones_its_region_offers(region, zones):
+    # us-west-1 gives accounts two zones: a third subnet would fail at deploy time.
+    plan = data_plan("dev", {"trading-data:secondaryRegion": region})
+    subnets = [s for s in of_type(plan, "aws:ec2/subnet:Subnet") if s["region"] == region]
+    assert sorted(s["inputs"]["availabilityZone"] for s in subnets) == [
+        f"{region}{letter}" for letter in "abc"[:zones]
+    ]
+    assert [s["inputs"]["cidrBlock"] for s in subnets] == [f"10.20.{16 * i}.0/20" for i in range(zones)]
+    subnet_ids = plan.outputs["regional"][region]["privateSubnetIds"]
+    assert len(subnet_ids) == zones
+    endpoint = one(plan, "aws:ec2/vpcEndpoint:VpcEndpoint", f"network-{region}-secretsmanager-interface")
+    assert endpoint["inputs"]["subnetIds"] == subnet_ids
+    subnet_group = one(plan, "aws:rds/subnetGroup:SubnetGroup", "aurora-secondary-subnets")
+    assert subnet_group["inputs"]["subnetIds"] == subnet_ids

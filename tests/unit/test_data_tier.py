@@ -485,8 +485,9 @@ def test_protect_and_retain_exactly_when_protection_is_on(env, overrides, protec
     table = one(plan, TABLE, "orders-table")["inputs"]
     assert table["deletionProtectionEnabled"] is protected
     assert table["replicas"][0]["deletionProtectionEnabled"] is protected
+    # Unprotected: deleted at once, so destroy-data then deploy-data can reuse the name.
     assert one(plan, SECRET, "db-credentials-secret")["inputs"]["recoveryWindowInDays"] == (
-        30 if protected else 7
+        30 if protected else 0
     )
 
 

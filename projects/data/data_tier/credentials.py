@@ -22,6 +22,8 @@ MASTER_USERNAME = "trading_admin"
 DATABASE_NAME = "trading"
 POSTGRES_PORT = 5432
 PASSWORD_LENGTH = 40
+#: Days a deleted secret of a protected stack can be restored (0 = deleted at once).
+RECOVERY_WINDOW_DAYS = 30
 # RDS refuses '/', '@', '"' and spaces in master passwords.
 PASSWORD_SPECIALS = "!#$%&*()-_=+[]{}<>:?"
 
@@ -92,7 +94,9 @@ class DatabaseCredentials(pulumi.ComponentResource):
                     region=args.secondary_region, kms_key_id=args.key_arns[args.secondary_region]
                 )
             ],
-            recovery_window_in_days=30 if args.protected else 7,
+            # Unprotected stacks are destroyed and redeployed: a pending deletion would keep the
+            # name taken for the whole window and the next deploy-data would fail on it.
+            recovery_window_in_days=RECOVERY_WINDOW_DAYS if args.protected else 0,
             opts=stateful,
         )
         self.version = aws.secretsmanager.SecretVersion(

@@ -13,13 +13,13 @@ import pulumi
 import pulumi_aws as aws
 
 from shared.naming import physical_name
+from shared.regions import network_zone_count
 
 POSTGRES_PORT = 5432
 HTTPS_PORT = 443
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
 #: What the in-VPC functions call besides the gateway services.
 INTERFACE_ENDPOINT_SERVICES = ("secretsmanager",)
-SUBNET_COUNT = 3
 
 
 def vpc_cidr(region_index: int) -> str:
@@ -70,7 +70,8 @@ class RegionalNetwork(pulumi.ComponentResource):
             opts=child,
         )
         self.subnets: list[aws.ec2.Subnet] = []
-        for i, block in enumerate(subnet_cidrs(cidr, SUBNET_COUNT)):
+        # One subnet per zone; indexing past the zones the account has fails only at deploy time.
+        for i, block in enumerate(subnet_cidrs(cidr, network_zone_count(region))):
             subnet = aws.ec2.Subnet(
                 f"{name}-private-{i}",
                 vpc_id=self.vpc.id,
