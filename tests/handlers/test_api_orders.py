@@ -85,6 +85,27 @@ BAD_BODIES = [
     ("price-bool", json.dumps(order_body(limit_price=True)), 422, "limit_price"),
     ("price-null", json.dumps(order_body(limit_price=None)), 422, "limit_price"),
     ("price-too-large", json.dumps(order_body(limit_price="1000000000.01")), 422, "limit_price"),
+    # Numbers the default decimal context would round: 0 (stored at price 0), overflow (500),
+    # a fraction rounded to 28 digits (stored at price 1).
+    (
+        "price-underflow-number",
+        json.dumps(order_body()).replace('"187.25"', "1e-999999999"),
+        422,
+        "limit_price",
+    ),
+    (
+        "price-overflow-number",
+        json.dumps(order_body()).replace('"187.25"', "1e999999999"),
+        422,
+        "limit_price",
+    ),
+    ("price-exponent-number", json.dumps(order_body()).replace('"187.25"', "1e5"), 422, "limit_price"),
+    (
+        "price-long-fraction",
+        json.dumps(order_body()).replace('"187.25"', "1." + "0" * 40 + "1"),
+        422,
+        "limit_price",
+    ),
 ]
 
 
