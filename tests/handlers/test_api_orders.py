@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from decimal import Decimal
@@ -15,6 +16,8 @@ from trading_runtime.orders import (
     OrderRequest,
     WriteFencedError,
 )
+
+from tests.handlers.conftest import api_event, call_api
 
 PRIMARY = "us-east-1"
 SECONDARY = "us-east-2"
@@ -298,7 +301,79 @@ def test_get_order_works_in_a_passive_region(env, api):
 
 
 def test_unknown_route_is_a_json_404(env, api):
-    response = api("DELETE", "/orders")
+    response = api("GET", "/accounts")
 
     assert response.status == 404
-    assert response.body == {"error": "not_found", "message": "no such route"}
+    assert response.body == {"error": "not_found", "message": "no such route: /accounts"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/orders", "POST"),
+        ("GET", "/orders", "POST"),
+        ("PUT", "/orders/0b0e6a4e-3b8e-5c1e-9a51-7c0a0e3f1f11", "GET"),
+        ("POST", "/health", "GET"),
+        ("DELETE", "/health/active", "GET"),
+    ],
+)
+def test_wrong_method_on_a_known_path_is_405_with_allow(env, api, method, path, allowed):
+    response = api(method, path, raw_body="{}")
+
+    assert response.status == 405
+    assert response.headers["allow"] == allowed
+    assert response.body == {
+        "error": "method_not_allowed",
+        "field": "method",
+        "message": f"{method} {path} is not allowed; allowed: {allowed}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw_body", "base64_encoded", "status", "field"),
+    [
+        ("text/plain", json.dumps(order_body()), False, 415, "Content-Type"),
+        ("application/x-www-form-urlencoded", "symbol=AAPL", False, 415, "Content-Type"),
+        (None, json.dumps(order_body()), False, 415, "Content-Type"),
+        ("application/json", "!!!not-base64", True, 400, "body"),
+        ("application/json", base64.b64encode(b"\xff\xfe{").decode(), True, 400, "body"),
+        ("application/json", base64.b64encode(b"[]").decode(), True, 400, "body"),
+    ],
+    ids=["text-plain", "form", "no-content-type", "bad-base64", "base64-not-utf8", "base64-array"],
+)
+def test_bad_transport_is_refused_naming_it(
+    env, api_handler, lambda_context, content_type, raw_body, base64_encoded, status, field
+):
+    env.put_control(active_region=PRIMARY)
+    event = api_event("POST", "/orders", raw_body)
+    event["isBase64Encoded"] = base64_encoded
+    del event["headers"]["Content-Type"], event["multiValueHeaders"]["Content-Type"]
+    if content_type is not None:
+        event["headers"]["Content-Type"] = content_type
+        event["multiValueHeaders"]["Content-Type"] = [content_type]
+
+    response = call_api(api_handler, lambda_context, event)
+
+    assert (response.status, response.body["error"], response.body["field"]) == (
+        status,
+        "invalid_request",
+        field,
+    )
+    assert field in response.body["message"]
+    assert env.order_items() == []
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON"]
+)
+def test_json_content_types_and_base64_bodies_are_accepted(env, api_handler, lambda_context, content_type):
+    env.put_control(active_region=PRIMARY)
+    event = api_event("POST", "/orders", base64.b64encode(json.dumps(order_body()).encode()).decode())
+    event["isBase64Encoded"] = True
+    event["headers"]["Content-Type"] = content_type
+    event["multiValueHeaders"]["Content-Type"] = [content_type]
+
+    response = call_api(api_handler, lambda_context, event)
+
+    assert response.status == 201
+    assert response.body["client_order_id"] == order_body()["client_order_id"]
