@@ -12,6 +12,7 @@ from pathlib import Path
 from shared.errors import ConfigError
 from shared.plan.environment import PlannedStack, plan_environment, write_plan_files
 from shared.plan.runner import StackPlan
+from shared.plan.stackfiles import StackFileError
 from shared.plan.summary import render_summary, resources_per_region
 from shared.settings import ENVIRONMENT_PATTERN
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     for env in envs:
         try:
             plan = plan_environment(args.repo, env, on_stack=report)
-        except ConfigError as exc:
+        except (ConfigError, StackFileError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         for path in write_plan_files(plan, out):

@@ -331,3 +331,43 @@ def test_plan_cli_region_config_error_is_one_line_without_traceback(tmp_path, st
     assert err_lines[0].startswith(f"error: {expected}")
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (repo / "build" / "plan" / f"trading-region.{stack}.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("stack_file_text", "expected"),
+    [
+        (
+            None,
+            "projects/region/Pulumi.dev-us-east-2.yaml: missing: stack 'dev-us-east-2' needs this stack file",
+        ),
+        ("config: [unclosed", "projects/region/Pulumi.dev-us-east-2.yaml: not valid YAML ("),
+        ("- a list", "projects/region/Pulumi.dev-us-east-2.yaml: must be a mapping with a 'config' mapping"),
+    ],
+    ids=["missing", "not-yaml", "not-a-mapping"],
+)
+def test_plan_cli_bad_region_stack_file_is_one_line_exit_2(tmp_path, capsys, stack_file_text, expected):
+    import shutil
+
+    from shared.plan.__main__ import main
+
+    repo = tmp_path / "repo"
+    for project in ("data", "region"):
+        shutil.copytree(
+            REPO / "projects" / project,
+            repo / "projects" / project,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    stack_file = repo / "projects/region/Pulumi.dev-us-east-2.yaml"
+    if stack_file_text is None:
+        stack_file.unlink()
+    else:
+        stack_file.write_text(stack_file_text)
+
+    code = main(["--env", "dev", "--repo", str(repo)])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.splitlines() == [captured.err.strip()]
+    assert captured.err.startswith(f"error: {repo}/{expected}")
+    assert "planned" not in captured.out  # every stack file is read before anything is planned
+    assert not (repo / "build").exists()
