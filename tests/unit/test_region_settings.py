@@ -115,13 +115,28 @@ BAD_CONFIG = [
         "rate-zero",
         {"trading-region:throttleRateLimit": "0"},
         "trading-region:throttleRateLimit",
-        "a positive number",
+        "a positive number up to 2147483647",
+    ),
+    *[
+        (
+            f"rate-{text}",
+            {"trading-region:throttleRateLimit": text},
+            "trading-region:throttleRateLimit",
+            "a positive number up to 2147483647",
+        )
+        for text in ("nan", "inf", "-inf", "1e400", "3e9")
+    ],
+    (
+        "burst-over-int32",
+        {"trading-region:throttleBurstLimit": "2147483648"},
+        "trading-region:throttleBurstLimit",
+        "a positive integer up to 2147483647",
     ),
     (
         "burst-negative",
         {"trading-region:throttleBurstLimit": "-1"},
         "trading-region:throttleBurstLimit",
-        "a positive integer",
+        "a positive integer up to 2147483647",
     ),
     (
         "retention-not-cloudwatch",
@@ -139,8 +154,17 @@ BAD_CONFIG = [
         "manage-account-not-bool",
         {"trading-region:manageApiGatewayAccount": "sometimes"},
         "trading-region:manageApiGatewayAccount",
-        "Input should be a valid boolean, unable to interpret input",
+        "true or false",
     ),
+    *[
+        (
+            f"manage-account-{text}",
+            {"trading-region:manageApiGatewayAccount": text},
+            "trading-region:manageApiGatewayAccount",
+            "true or false",
+        )
+        for text in ("yes", "1", "on", "True")
+    ],
     (
         "domain-upper-case",
         {"trading-region:domainName": "API.Example.com"},
