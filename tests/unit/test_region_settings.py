@@ -304,6 +304,20 @@ def test_project_file_points_at_the_root_virtualenv():
     assert doc["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../../.venv"}}
 
 
+def _copy_of_data_and_region(tmp_path):
+    """A repository with copies of the data and region projects, to damage freely."""
+    import shutil
+
+    repo = tmp_path / "repo"
+    for project in ("data", "region"):
+        shutil.copytree(
+            REPO / "projects" / project,
+            repo / "projects" / project,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    return repo
+
+
 @pytest.mark.parametrize(
     ("stack", "key", "value", "expected"),
     [
@@ -324,17 +338,10 @@ def test_project_file_points_at_the_root_virtualenv():
 )
 def test_plan_cli_region_config_error_is_one_line_without_traceback(tmp_path, stack, key, value, expected):
     import os
-    import shutil
     import subprocess
     import sys
 
-    repo = tmp_path / "repo"
-    for project in ("data", "region"):
-        shutil.copytree(
-            REPO / "projects" / project,
-            repo / "projects" / project,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
+    repo = _copy_of_data_and_region(tmp_path)
     stack_file = repo / "projects/region" / f"Pulumi.{stack}.yaml"
     doc = yaml.safe_load(stack_file.read_text())
     doc["config"][key] = value
@@ -370,17 +377,10 @@ def test_plan_cli_region_config_error_is_one_line_without_traceback(tmp_path, st
     ids=["missing", "not-yaml", "not-a-mapping"],
 )
 def test_plan_cli_bad_region_stack_file_is_one_line_exit_2(tmp_path, capsys, stack_file_text, expected):
-    import shutil
 
     from shared.plan.__main__ import main
 
-    repo = tmp_path / "repo"
-    for project in ("data", "region"):
-        shutil.copytree(
-            REPO / "projects" / project,
-            repo / "projects" / project,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
+    repo = _copy_of_data_and_region(tmp_path)
     stack_file = repo / "projects/region/Pulumi.dev-us-east-2.yaml"
     if stack_file_text is None:
         stack_file.unlink()
