@@ -519,6 +519,8 @@ def test_custom_domain_with_certificate_when_a_domain_is_set(with_zone):
         ] == [("Z0123456789ABCDEFGHIJ", "CNAME", True)]
         assert records[0]["inputs"]["name"].endswith(".trading.example.com.")
         assert records[0]["urn"] in validation["dependencies"]
+        # The other region's certificate validates (and renews) through the same record.
+        assert records[0]["retainOnDelete"] is True
     else:
         assert records == []
         assert "validationRecordFqdns" not in validation["inputs"]

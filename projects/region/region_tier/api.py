@@ -293,7 +293,9 @@ class RegionalApi(pulumi.ComponentResource):
         )
         if domain.hosted_zone_id is not None:
             # One name without SANs: ACM asks for exactly one validation record. Both regions'
-            # certificates for the same name ask for the same record, hence allow_overwrite.
+            # certificates for the same name ask for the same record, hence allow_overwrite;
+            # retained on delete, because destroying one region must not take the record the
+            # other region's certificate still renews through.
             option = certificate.domain_validation_options[0]
             record = aws.route53.Record(
                 f"{name}-certificate-validation-record",
@@ -303,7 +305,7 @@ class RegionalApi(pulumi.ComponentResource):
                 records=[option.resource_record_value],
                 ttl=60,
                 allow_overwrite=True,
-                opts=child,
+                opts=child.merge(pulumi.ResourceOptions(retain_on_delete=True)),
             )
             validation = aws.acm.CertificateValidation(
                 f"{name}-certificate-validation",
