@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -195,6 +197,23 @@ def test_fifty_retries_create_exactly_one_order(env, api):
     assert len(orders) == 1
     assert orders[0]["order_id"] == {"S": responses[0].body["order_id"]}
     assert len(env.scan()) == 2  # the order and the control record, nothing else
+
+
+def test_concurrent_identical_posts_create_exactly_one_order(env, api):
+    env.put_control(active_region=PRIMARY)
+    start = threading.Barrier(16)
+
+    def post(_: int) -> Any:
+        start.wait()
+        return api("POST", "/orders", order_body())
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        responses = list(pool.map(post, range(16)))
+
+    statuses = sorted(r.status for r in responses)
+    assert statuses == [200] * 15 + [201]
+    assert len({r.body["order_id"] for r in responses}) == 1
+    assert len(env.order_items()) == 1
 
 
 def test_replay_compares_prices_numerically(env, api):
