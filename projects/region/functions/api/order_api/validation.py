@@ -25,6 +25,7 @@ from trading_runtime.orders import (
 )
 
 MAX_BODY_BYTES = 16 * 1024
+MAX_INTEGER_DIGITS = 18  # far above MAX_QUANTITY and MAX_PRICE
 FIELDS = ("client_order_id", "symbol", "side", "quantity", "limit_price")
 PRICE_STEP = Decimal(1).scaleb(-MAX_PRICE_DECIMALS)
 PRICE_TEXT_RE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,20})?")
@@ -84,6 +85,14 @@ def _parse_number(text: str) -> Decimal:
     return _ExponentDecimal(text) if "e" in text or "E" in text else Decimal(text)
 
 
+class _HugeInteger(Decimal):
+    """A JSON integer too long for any field (Python's int() refuses over 4300 digits)."""
+
+
+def _parse_integer(text: str) -> int | Decimal:
+    return _HugeInteger(text) if len(text.lstrip("-")) > MAX_INTEGER_DIGITS else int(text)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -107,6 +116,7 @@ def parse_body(body: str | None) -> Any:
         return json.loads(
             body,
             parse_float=_parse_number,
+            parse_int=_parse_integer,
             parse_constant=_reject_constant,
             object_pairs_hook=_reject_duplicates,
         )
@@ -157,6 +167,8 @@ def validate_order_request(data: Any) -> OrderRequest:
         raise RequestValidationError(
             unknown[0], f"unknown field {unknown[0]!r}; allowed fields: {', '.join(FIELDS)}"
         )
+    if isinstance(data["quantity"], _HugeInteger):
+        raise RequestValidationError("quantity", f"quantity must be at most {MAX_QUANTITY}")
     try:
         _validate_schema(data)
     except fastjsonschema.JsonSchemaValueException as exc:
