@@ -67,6 +67,14 @@ BAD_BODIES = [
     ("quantity-zero", json.dumps(order_body(quantity=0)), 422, "quantity"),
     ("quantity-negative", json.dumps(order_body(quantity=-5)), 422, "quantity"),
     ("quantity-too-large", json.dumps(order_body(quantity=10_000_001)), 422, "quantity"),
+    # Over Python's 4300-digit int() limit: was "body is not valid JSON: Exceeds the limit …".
+    ("quantity-5000-digits", json.dumps(order_body()).replace("100", "1" + "0" * 5000), 422, "quantity"),
+    (
+        "price-5000-digit-integer",
+        json.dumps(order_body()).replace('"187.25"', "9" * 5000),
+        422,
+        "limit_price",
+    ),
     ("side-unknown", json.dumps(order_body(side="HOLD")), 422, "side"),
     ("side-lowercase", json.dumps(order_body(side="buy")), 422, "side"),
     ("symbol-lowercase", json.dumps(order_body(symbol="aapl")), 422, "symbol"),
@@ -199,7 +207,21 @@ def test_fifty_retries_create_exactly_one_order(env, api):
     assert len(env.scan()) == 2  # the order and the control record, nothing else
 
 
-def test_concurrent_identical_posts_create_exactly_one_order(env, api):
+def test_concurrent_identical_posts_create_exactly_one_order(env, api, monkeypatch):
+    # DynamoDB applies each conditional write atomically; moto checks and writes without a
+    # lock, so two threads could both pass attribute_not_exists. Serialise its writes as
+    # DynamoDB does; the race left is the handler's own (read, transact, re-read).
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()  # transact_write_items calls put_item
+    for name in ("put_item", "update_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(self, *args, __original=original, **kwargs):
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, atomic)
     env.put_control(active_region=PRIMARY)
     start = threading.Barrier(16)
 
