@@ -6,6 +6,8 @@ Exit codes: 0 clean, 1 a mandatory policy violation, 2 a config error.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import sys
 from pathlib import Path
 
@@ -17,7 +19,31 @@ from shared.plan.summary import render_summary, resources_per_region
 from shared.settings import ENVIRONMENT_PATTERN
 
 
+def close_abandoned_event_loops() -> int:
+    """Close the event loops Pulumi's ``sync_await`` opened and left open; return how many.
+
+    Left to the interpreter's shutdown they are finalised after the selector machinery is
+    gone, and ``BaseEventLoop.__del__`` then prints a traceback after the CLI's one-line error.
+    """
+    loops = [
+        obj
+        for obj in gc.get_objects()
+        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_closed() and not obj.is_running()
+    ]
+    for loop in loops:
+        loop.close()
+    return len(loops)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Plan the environments of ``argv`` and write the plan files; returns the exit code."""
+    try:
+        return _main(argv)
+    finally:
+        close_abandoned_event_loops()
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.plan", description=__doc__)
     parser.add_argument("--env", action="append", dest="envs", help="environment (repeatable)")
     parser.add_argument("--repo", type=Path, default=Path.cwd())

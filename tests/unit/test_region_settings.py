@@ -395,3 +395,31 @@ def test_plan_cli_bad_region_stack_file_is_one_line_exit_2(tmp_path, capsys, sta
     assert captured.err.startswith(f"error: {repo}/{expected}")
     assert "planned" not in captured.out  # every stack file is read before anything is planned
     assert not (repo / "build").exists()
+
+
+def test_plan_cli_leaves_no_open_event_loop_for_shutdown_to_trip_over(tmp_path, capsys):
+    # Pulumi's sync_await opens loops it never closes; finalised at interpreter exit they
+    # printed "Exception ignored in BaseEventLoop.__del__" after the one-line error (seen
+    # under load in make test).
+    import asyncio
+    import gc
+
+    from shared.plan.__main__ import main
+
+    repo = _copy_of_data_and_region(tmp_path)
+    stack_file = repo / "projects/region/Pulumi.dev-us-east-2.yaml"
+    doc = yaml.safe_load(stack_file.read_text())
+    doc["config"]["trading-region:apiTimeoutSeconds"] = 30
+    stack_file.write_text(yaml.safe_dump(doc))
+    gc.disable()  # keep abandoned loops alive, as at shutdown
+    try:
+        code = main(["--env", "dev", "--repo", str(repo)])
+        open_loops = [
+            o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and not o.is_closed()
+        ]
+    finally:
+        gc.enable()
+
+    assert code == 2
+    assert capsys.readouterr().err.startswith("error: config trading-region:apiTimeoutSeconds=30")
+    assert open_loops == []
