@@ -195,19 +195,28 @@ def stack_build_settings(env: str, region_dir: Path = REGION_PROJECT_DIR) -> tup
     The archives in ``build/functions`` serve every region stack, so the stacks of one
     environment must agree; a stack file without the key uses the settings' default.
     """
-    import yaml
+    from shared.plan.stackfiles import StackFileError, load_stack_config
 
-    stack_files = sorted(region_dir.glob(f"Pulumi.{env}-*.yaml"))
-    if not stack_files:
+    # Only <env>-<region>: environment names may hold hyphens, so a plain glob on "dev-*"
+    # would also take the stacks of an environment "dev-x".
+    stack_name = re.compile(rf"Pulumi\.({re.escape(env)}-[a-z]{{2}}(?:-[a-z]+)+-[0-9]+)\.yaml")
+    stacks = sorted(
+        match.group(1) for path in region_dir.iterdir() if (match := stack_name.fullmatch(path.name))
+    )
+    if not stacks:
         shown = region_dir.relative_to(REPO_ROOT) if region_dir.is_relative_to(REPO_ROOT) else region_dir
         raise BuildError(f"--env {env!r}: no {shown}/Pulumi.{env}-<region>.yaml")
     found: dict[tuple[str, str], list[str]] = {}
-    for path in stack_files:
-        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    for stack in stacks:
+        try:
+            values = load_stack_config(region_dir, stack).values
+        except StackFileError as exc:
+            raise BuildError(f"--env {env!r}: {exc}") from exc
         key = (
-            str(config.get(f"{REGION_NAMESPACE}:lambdaRuntime", DEFAULT_RUNTIME)),
-            str(config.get(f"{REGION_NAMESPACE}:lambdaArchitecture", DEFAULT_ARCHITECTURE)),
+            values.get(f"{REGION_NAMESPACE}:lambdaRuntime", DEFAULT_RUNTIME),
+            values.get(f"{REGION_NAMESPACE}:lambdaArchitecture", DEFAULT_ARCHITECTURE),
         )
+        path = region_dir / f"Pulumi.{stack}.yaml"
         found.setdefault(key, []).append(path.name)
     if len(found) > 1:
         detail = "; ".join(f"{'/'.join(k)} in {', '.join(v)}" for k, v in sorted(found.items()))

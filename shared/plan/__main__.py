@@ -7,6 +7,8 @@ for another reason (its traceback is printed: that is a bug to fix, not a findin
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import sys
 import traceback
 from pathlib import Path
@@ -14,11 +16,36 @@ from pathlib import Path
 from shared.errors import ConfigError
 from shared.plan.environment import PlannedStack, plan_environment, write_plan_files
 from shared.plan.runner import StackPlan
+from shared.plan.stackfiles import StackFileError
 from shared.plan.summary import render_summary, resources_per_region
 from shared.settings import ENVIRONMENT_PATTERN
 
 
+def close_abandoned_event_loops() -> int:
+    """Close the event loops Pulumi's ``sync_await`` opened and left open; return how many.
+
+    Left to the interpreter's shutdown they are finalised after the selector machinery is
+    gone, and ``BaseEventLoop.__del__`` then prints a traceback after the CLI's one-line error.
+    """
+    loops = [
+        obj
+        for obj in gc.get_objects()
+        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_closed() and not obj.is_running()
+    ]
+    for loop in loops:
+        loop.close()
+    return len(loops)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Plan the environments of ``argv`` and write the plan files; returns the exit code."""
+    try:
+        return _main(argv)
+    finally:
+        close_abandoned_event_loops()
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.plan", description=__doc__)
     parser.add_argument("--env", action="append", dest="envs", help="environment (repeatable)")
     parser.add_argument("--repo", type=Path, default=Path.cwd())
@@ -50,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     for env in envs:
         try:
             plan = plan_environment(args.repo, env, on_stack=report)
-        except ConfigError as exc:
+        except (ConfigError, StackFileError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         except Exception as exc:  # noqa: BLE001 (reported with its traceback, distinct exit code)

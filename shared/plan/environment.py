@@ -69,8 +69,12 @@ def plan_environment(
     """Plan every stack of ``environment``, feeding each stack's exports to its consumers."""
     result = EnvironmentPlan(environment)
     exports: dict[str, dict[str, Any]] = {}
-    for planned in stacks_of(repo, environment):
-        config = load_stack_config(planned.directory, planned.stack)
+    # Every stack file is read before the first plan: a missing one stops the run at once.
+    configs = [
+        (planned, load_stack_config(planned.directory, planned.stack))
+        for planned in stacks_of(repo, environment)
+    ]
+    for planned, config in configs:
         started = time.perf_counter()
         plan = plan_stack(planned.directory, config, stack_exports=exports)
         rules_started = time.perf_counter()

@@ -14,6 +14,14 @@ from shared.errors import ConfigError
 SECRET_PLACEHOLDER = "offline-plan-secret"
 
 
+class StackFileError(Exception):
+    """A stack's ``Pulumi.<stack>.yaml`` is missing or unreadable; the message is one line."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {problem}")
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Config of one stack, flattened to ``{"ns:key": "string"}`` like the Pulumi engine does."""
@@ -39,11 +47,19 @@ def _as_config_string(value: Any) -> str:
 
 
 def load_stack_config(project_dir: Path, stack: str) -> StackConfig:
-    """Load ``Pulumi.<stack>.yaml``; ``secure:`` values become a placeholder marked secret."""
+    """Load ``Pulumi.<stack>.yaml``; ``secure:`` values become a placeholder marked secret.
+
+    Raises :class:`StackFileError` when the file is missing, not YAML, or not a mapping.
+    """
     path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no stack file for stack {stack!r}")
-    doc = yaml.safe_load(path.read_text()) or {}
+    if not path.is_file():
+        raise StackFileError(path, f"missing: stack {stack!r} needs this stack file (create it, or fix ENV)")
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise StackFileError(path, f"not valid YAML ({' '.join(str(exc).split())})") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("config") or {}, dict):
+        raise StackFileError(path, "must be a mapping with a 'config' mapping")
     project = project_name(project_dir)
     values: dict[str, str] = {}
     secrets: list[str] = []

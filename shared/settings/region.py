@@ -7,6 +7,7 @@ endpoints) comes from the data stack, which ``dataStack`` names.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -56,6 +57,8 @@ _STACK_NAME_PART = r"[A-Za-z0-9_.-]+"
 DATA_STACK_PATTERN = re.compile(rf"^({_STACK_NAME_PART})/({_STACK_NAME_PART})/({_STACK_NAME_PART})$")
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 DOMAIN_PATTERN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})+$")
+#: API Gateway's throttling burst is an int32 (the rate a double); both far above any quota.
+MAX_THROTTLE = 2_147_483_647
 HOSTED_ZONE_PATTERN = re.compile(r"^Z[A-Z0-9]{1,31}$")
 
 
@@ -128,9 +131,21 @@ class RegionSettings(_Settings):
     @field_validator("throttle_rate_limit", "throttle_burst_limit")
     @classmethod
     def _positive(cls, v: float, info: Any) -> float:
-        if v <= 0:
+        # "nan" and "inf" parse as floats and pass a plain `v <= 0`; API Gateway takes a double
+        # rate and an int32 burst.
+        if not math.isfinite(v) or v <= 0 or v > MAX_THROTTLE:
             kind = "a positive number" if info.field_name == "throttle_rate_limit" else "a positive integer"
-            raise ConfigError(f"{cls.namespace}:{to_camel(info.field_name)}", v, kind)
+            raise ConfigError(
+                f"{cls.namespace}:{to_camel(info.field_name)}", v, f"{kind} up to {MAX_THROTTLE}"
+            )
+        return v
+
+    @field_validator("manage_api_gateway_account", mode="before")
+    @classmethod
+    def _strict_bool(cls, v: Any) -> Any:
+        # Pulumi config booleans are "true"/"false"; pydantic alone would also take yes/on/1.
+        if isinstance(v, str) and v not in ("true", "false"):
+            raise ConfigError(f"{cls.namespace}:manageApiGatewayAccount", v, "true or false")
         return v
 
     @field_validator("log_retention_days")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +18,8 @@ from trading_runtime.orders import (
     OrderRequest,
     WriteFencedError,
 )
+
+from tests.handlers.conftest import api_event, call_api
 
 PRIMARY = "us-east-1"
 SECONDARY = "us-east-2"
@@ -62,6 +67,14 @@ BAD_BODIES = [
     ("quantity-zero", json.dumps(order_body(quantity=0)), 422, "quantity"),
     ("quantity-negative", json.dumps(order_body(quantity=-5)), 422, "quantity"),
     ("quantity-too-large", json.dumps(order_body(quantity=10_000_001)), 422, "quantity"),
+    # Over Python's 4300-digit int() limit: was "body is not valid JSON: Exceeds the limit …".
+    ("quantity-5000-digits", json.dumps(order_body()).replace("100", "1" + "0" * 5000), 422, "quantity"),
+    (
+        "price-5000-digit-integer",
+        json.dumps(order_body()).replace('"187.25"', "9" * 5000),
+        422,
+        "limit_price",
+    ),
     ("side-unknown", json.dumps(order_body(side="HOLD")), 422, "side"),
     ("side-lowercase", json.dumps(order_body(side="buy")), 422, "side"),
     ("symbol-lowercase", json.dumps(order_body(symbol="aapl")), 422, "symbol"),
@@ -85,6 +98,27 @@ BAD_BODIES = [
     ("price-bool", json.dumps(order_body(limit_price=True)), 422, "limit_price"),
     ("price-null", json.dumps(order_body(limit_price=None)), 422, "limit_price"),
     ("price-too-large", json.dumps(order_body(limit_price="1000000000.01")), 422, "limit_price"),
+    # Numbers the default decimal context would round: 0 (stored at price 0), overflow (500),
+    # a fraction rounded to 28 digits (stored at price 1).
+    (
+        "price-underflow-number",
+        json.dumps(order_body()).replace('"187.25"', "1e-999999999"),
+        422,
+        "limit_price",
+    ),
+    (
+        "price-overflow-number",
+        json.dumps(order_body()).replace('"187.25"', "1e999999999"),
+        422,
+        "limit_price",
+    ),
+    ("price-exponent-number", json.dumps(order_body()).replace('"187.25"', "1e5"), 422, "limit_price"),
+    (
+        "price-long-fraction",
+        json.dumps(order_body()).replace('"187.25"', "1." + "0" * 40 + "1"),
+        422,
+        "limit_price",
+    ),
 ]
 
 
@@ -171,6 +205,37 @@ def test_fifty_retries_create_exactly_one_order(env, api):
     assert len(orders) == 1
     assert orders[0]["order_id"] == {"S": responses[0].body["order_id"]}
     assert len(env.scan()) == 2  # the order and the control record, nothing else
+
+
+def test_concurrent_identical_posts_create_exactly_one_order(env, api, monkeypatch):
+    # DynamoDB applies each conditional write atomically; moto checks and writes without a
+    # lock, so two threads could both pass attribute_not_exists. Serialise its writes as
+    # DynamoDB does; the race left is the handler's own (read, transact, re-read).
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()  # transact_write_items calls put_item
+    for name in ("put_item", "update_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(self, *args, __original=original, **kwargs):
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, atomic)
+    env.put_control(active_region=PRIMARY)
+    start = threading.Barrier(16)
+
+    def post(_: int) -> Any:
+        start.wait()
+        return api("POST", "/orders", order_body())
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        responses = list(pool.map(post, range(16)))
+
+    statuses = sorted(r.status for r in responses)
+    assert statuses == [200] * 15 + [201]
+    assert len({r.body["order_id"] for r in responses}) == 1
+    assert len(env.order_items()) == 1
 
 
 def test_replay_compares_prices_numerically(env, api):
@@ -277,7 +342,79 @@ def test_get_order_works_in_a_passive_region(env, api):
 
 
 def test_unknown_route_is_a_json_404(env, api):
-    response = api("DELETE", "/orders")
+    response = api("GET", "/accounts")
 
     assert response.status == 404
-    assert response.body == {"error": "not_found", "message": "no such route"}
+    assert response.body == {"error": "not_found", "message": "no such route: /accounts"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/orders", "POST"),
+        ("GET", "/orders", "POST"),
+        ("PUT", "/orders/0b0e6a4e-3b8e-5c1e-9a51-7c0a0e3f1f11", "GET"),
+        ("POST", "/health", "GET"),
+        ("DELETE", "/health/active", "GET"),
+    ],
+)
+def test_wrong_method_on_a_known_path_is_405_with_allow(env, api, method, path, allowed):
+    response = api(method, path, raw_body="{}")
+
+    assert response.status == 405
+    assert response.headers["allow"] == allowed
+    assert response.body == {
+        "error": "method_not_allowed",
+        "field": "method",
+        "message": f"{method} {path} is not allowed; allowed: {allowed}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("content_type", "raw_body", "base64_encoded", "status", "field"),
+    [
+        ("text/plain", json.dumps(order_body()), False, 415, "Content-Type"),
+        ("application/x-www-form-urlencoded", "symbol=AAPL", False, 415, "Content-Type"),
+        (None, json.dumps(order_body()), False, 415, "Content-Type"),
+        ("application/json", "!!!not-base64", True, 400, "body"),
+        ("application/json", base64.b64encode(b"\xff\xfe{").decode(), True, 400, "body"),
+        ("application/json", base64.b64encode(b"[]").decode(), True, 400, "body"),
+    ],
+    ids=["text-plain", "form", "no-content-type", "bad-base64", "base64-not-utf8", "base64-array"],
+)
+def test_bad_transport_is_refused_naming_it(
+    env, api_handler, lambda_context, content_type, raw_body, base64_encoded, status, field
+):
+    env.put_control(active_region=PRIMARY)
+    event = api_event("POST", "/orders", raw_body)
+    event["isBase64Encoded"] = base64_encoded
+    del event["headers"]["Content-Type"], event["multiValueHeaders"]["Content-Type"]
+    if content_type is not None:
+        event["headers"]["Content-Type"] = content_type
+        event["multiValueHeaders"]["Content-Type"] = [content_type]
+
+    response = call_api(api_handler, lambda_context, event)
+
+    assert (response.status, response.body["error"], response.body["field"]) == (
+        status,
+        "invalid_request",
+        field,
+    )
+    assert field in response.body["message"]
+    assert env.order_items() == []
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "APPLICATION/JSON"]
+)
+def test_json_content_types_and_base64_bodies_are_accepted(env, api_handler, lambda_context, content_type):
+    env.put_control(active_region=PRIMARY)
+    event = api_event("POST", "/orders", base64.b64encode(json.dumps(order_body()).encode()).decode())
+    event["isBase64Encoded"] = True
+    event["headers"]["Content-Type"] = content_type
+    event["multiValueHeaders"]["Content-Type"] = [content_type]
+
+    response = call_api(api_handler, lambda_context, event)
+
+    assert response.status == 201
+    assert response.body["client_order_id"] == order_body()["client_order_id"]

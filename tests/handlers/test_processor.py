@@ -95,6 +95,12 @@ POISONS = {
     "quantity-as-text": lambda image: image.update(quantity={"S": "many"}),
     "missing-limit-price": lambda image: image.pop("limit_price"),
     "unknown-side": lambda image: image.update(side={"S": "SHORT"}),
+    "missing-origin-region": lambda image: image.pop("origin_region"),
+    "origin-region-as-number": lambda image: image.update(origin_region={"N": "1"}),
+    "quantity-as-list": lambda image: image.update(quantity={"L": [{"N": "1"}]}),
+    "price-not-a-number": lambda image: image.update(limit_price={"N": "NaN"}),
+    "unknown-attribute-type": lambda image: image.update(quantity={"Q": "1"}),
+    "epoch-missing": lambda image: image.pop("epoch"),
 }
 
 

@@ -119,3 +119,10 @@ def test_dynamodb_values_round_trip_without_float():
     assert deserialize_item(serialized) == {**item, "n": Decimal(7), "m": {"l": [Decimal(1)]}}
     with pytest.raises(TypeError, match="use Decimal, not float"):
         serialize_item({"price": 1.5})
+
+
+def test_credentials_repr_never_shows_the_password():
+    credentials = DatabaseCredentials.from_secret_string('{"username": "trading", "password": "s3cr3t"}')
+
+    assert repr(credentials) == "DatabaseCredentials(username='trading', dbname=None, port=None)"
+    assert "s3cr3t" not in f"{credentials}"

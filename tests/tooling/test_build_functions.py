@@ -265,6 +265,7 @@ def test_runtime_list_is_the_shared_one():
 def _region_stacks(tmp_path: Path, configs: dict[str, dict[str, str]]) -> Path:
     region_dir = tmp_path / "region"
     region_dir.mkdir()
+    (region_dir / "Pulumi.yaml").write_text("name: trading-region\nruntime: python\n")
     for stack, config in configs.items():
         body = "\n".join(f"  trading-region:{k}: {v}" for k, v in config.items())
         (region_dir / f"Pulumi.{stack}.yaml").write_text(f"config:\n  aws:region: x\n{body}\n")
@@ -288,6 +289,36 @@ def _region_stacks(tmp_path: Path, configs: dict[str, dict[str, str]]) -> Path:
 )
 def test_env_takes_runtime_and_architecture_from_the_region_stacks(tmp_path, configs, expected):
     assert bf.stack_build_settings("dev", _region_stacks(tmp_path, configs)) == expected
+
+
+def test_env_takes_only_its_own_stacks_not_those_of_a_hyphenated_environment(tmp_path):
+    region_dir = _region_stacks(
+        tmp_path,
+        {
+            "dev-us-east-1": {"lambdaArchitecture": "x86_64"},
+            "dev-eu-west-1": {"lambdaArchitecture": "x86_64"},
+            "dev-x-us-east-1": {"lambdaArchitecture": "arm64"},  # environment "dev-x"
+        },
+    )
+
+    assert bf.stack_build_settings("dev", region_dir) == ("python3.13", "x86_64")
+    assert bf.stack_build_settings("dev-x", region_dir) == ("python3.13", "arm64")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("config: [unclosed", "not valid YAML ("), ("- a list", "must be a mapping with a 'config' mapping")],
+    ids=["not-yaml", "not-a-mapping"],
+)
+def test_env_with_a_broken_stack_file_is_one_error_naming_it(tmp_path, text, problem):
+    region_dir = _region_stacks(tmp_path, {"dev-us-east-1": {}})
+    (region_dir / "Pulumi.dev-us-east-2.yaml").write_text(text)
+
+    with pytest.raises(bf.BuildError) as err:
+        bf.stack_build_settings("dev", region_dir)
+
+    assert str(err.value).startswith(f"--env 'dev': {region_dir}/Pulumi.dev-us-east-2.yaml: {problem}")
+    assert "\n" not in str(err.value)
 
 
 def test_env_stacks_that_disagree_are_an_error(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import jsonschema
@@ -518,6 +519,8 @@ def test_custom_domain_with_certificate_when_a_domain_is_set(with_zone):
         ] == [("Z0123456789ABCDEFGHIJ", "CNAME", True)]
         assert records[0]["inputs"]["name"].endswith(".trading.example.com.")
         assert records[0]["urn"] in validation["dependencies"]
+        # The other region's certificate validates (and renews) through the same record.
+        assert records[0]["retainOnDelete"] is True
     else:
         assert records == []
         assert "validationRecordFqdns" not in validation["inputs"]
@@ -630,3 +633,48 @@ def test_function_environment_is_what_the_runtime_settings_read(stack, plan, com
     assert settings.table_name == data_exports(env)["tableName"]
     assert settings.db_reader_endpoint == regional(stack)["readerEndpoint"]
     assert f".{region}." in settings.db_reader_endpoint
+
+
+def _changed_routes(**change):
+    from region_tier import api
+
+    first, *rest = api.ROUTES
+    return (dataclasses.replace(first, **change), *rest)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"routes": "authorization"},
+        {"routes": "path"},
+        {"routes": "method"},
+        {"integration": "timeoutMilliseconds"},
+        {"integration": "type"},
+    ],
+    ids=lambda c: "-".join(*c.items()),
+)
+def test_deployment_fingerprint_changes_with_any_method_or_integration_setting(change):
+    from region_tier import api
+
+    what, field = next(iter(change.items()))
+    if what == "routes":
+        value = {"authorization": "NONE", "path": "/orders/{orderId}", "method": "PUT"}[field]
+        changed = api.routes_fingerprint(routes=_changed_routes(**{field: value}))
+    else:
+        changed = api.routes_fingerprint(integration={**api.INTEGRATION_SETTINGS, field: "other"})
+
+    assert api.routes_fingerprint() == api.routes_fingerprint(api.ROUTES, dict(api.INTEGRATION_SETTINGS))
+    assert changed != api.routes_fingerprint()
+
+
+def test_deployment_is_triggered_by_the_fingerprint_of_routes_and_integrations(plan):
+    from region_tier import api
+
+    deployment = one(plan, "aws:apigateway/deployment:Deployment", "api-gateway-deployment")
+    integrations = of_type(plan, "aws:apigateway/integration:Integration")
+
+    assert deployment["inputs"]["triggers"]["routes"] == api.routes_fingerprint()
+    assert {
+        (i["inputs"]["type"], i["inputs"]["integrationHttpMethod"], i["inputs"]["timeoutMilliseconds"])
+        for i in integrations
+    } == {(api.INTEGRATION_SETTINGS["type"], "POST", api.INTEGRATION_SETTINGS["timeoutMilliseconds"])}

@@ -18,6 +18,8 @@ from shared.naming import physical_name
 ORDER_AUTHORIZATION = "AWS_IAM"
 HEALTH_AUTHORIZATION = "NONE"
 INTEGRATION_TIMEOUT_MS = 29_000
+INTEGRATION_TYPE = "AWS_PROXY"
+INTEGRATION_HTTP_METHOD = "POST"  # Lambda is always invoked with POST
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,33 @@ ACCESS_LOG_FORMAT = {
 }
 
 
-def routes_fingerprint() -> str:
-    """Changes whenever a route changes, so a new deployment is created exactly then."""
-    text = json.dumps([r.__dict__ for r in ROUTES], sort_keys=True)
+#: What every integration is, besides its target (which the deployment's triggers carry too).
+INTEGRATION_SETTINGS: dict[str, object] = {
+    "type": INTEGRATION_TYPE,
+    "integrationHttpMethod": INTEGRATION_HTTP_METHOD,
+    "timeoutMilliseconds": INTEGRATION_TIMEOUT_MS,
+}
+
+
+def _request_parameters(route: Route) -> dict[str, bool] | None:
+    return {"method.request.path.id": True} if "{id}" in route.path else None
+
+
+def routes_fingerprint(
+    routes: tuple[Route, ...] = ROUTES, integration: dict[str, object] = INTEGRATION_SETTINGS
+) -> str:
+    """Changes whenever a method or integration changes, so a new deployment is created then.
+
+    A REST API stage serves a snapshot: a changed integration timeout or request parameter
+    without a new deployment would never reach the stage.
+    """
+    text = json.dumps(
+        {
+            "routes": [{**r.__dict__, "requestParameters": _request_parameters(r)} for r in routes],
+            "integration": integration,
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -133,7 +159,7 @@ class RegionalApi(pulumi.ComponentResource):
                 resource_id=resources[route.path].id,
                 http_method=route.method,
                 authorization=route.authorization,
-                request_parameters={"method.request.path.id": True} if "{id}" in route.path else None,
+                request_parameters=_request_parameters(route),
                 opts=child,
             )
             integration = aws.apigateway.Integration(
@@ -141,8 +167,8 @@ class RegionalApi(pulumi.ComponentResource):
                 rest_api=self.rest_api.id,
                 resource_id=resources[route.path].id,
                 http_method=method.http_method,
-                type="AWS_PROXY",
-                integration_http_method="POST",
+                type=INTEGRATION_TYPE,
+                integration_http_method=INTEGRATION_HTTP_METHOD,
                 uri=args.function.function.invoke_arn,
                 timeout_milliseconds=INTEGRATION_TIMEOUT_MS,
                 opts=child,
@@ -267,7 +293,9 @@ class RegionalApi(pulumi.ComponentResource):
         )
         if domain.hosted_zone_id is not None:
             # One name without SANs: ACM asks for exactly one validation record. Both regions'
-            # certificates for the same name ask for the same record, hence allow_overwrite.
+            # certificates for the same name ask for the same record, hence allow_overwrite;
+            # retained on delete, because destroying one region must not take the record the
+            # other region's certificate still renews through.
             option = certificate.domain_validation_options[0]
             record = aws.route53.Record(
                 f"{name}-certificate-validation-record",
@@ -277,7 +305,7 @@ class RegionalApi(pulumi.ComponentResource):
                 records=[option.resource_record_value],
                 ttl=60,
                 allow_overwrite=True,
-                opts=child,
+                opts=child.merge(pulumi.ResourceOptions(retain_on_delete=True)),
             )
             validation = aws.acm.CertificateValidation(
                 f"{name}-certificate-validation",

@@ -7,6 +7,8 @@ Every answer is JSON, including errors; no exception escapes as an API Gateway 5
 
 from __future__ import annotations
 
+import binascii
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -78,9 +80,27 @@ def _health_service() -> HealthService:
     )
 
 
+def _request_body() -> str | None:
+    event = app.current_event
+    content_type = event.headers.get("Content-Type")  # powertools: case-insensitive
+    if content_type is None or content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise RequestValidationError(
+            "Content-Type",
+            f"Content-Type must be application/json, not {content_type!r}",
+            status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        )
+    try:
+        return event.decoded_body
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        # isBase64Encoded bodies are decoded by powertools; bad base64 or UTF-8 was a 500.
+        raise RequestValidationError(
+            "body", "body is not valid base64-encoded UTF-8", status=HTTPStatus.BAD_REQUEST
+        ) from exc
+
+
 @app.post("/orders")
 def post_order() -> Response:
-    request = validate_order_request(parse_body(app.current_event.decoded_body))
+    request = validate_order_request(parse_body(_request_body()))
     placed = _order_service().place(request)
     logger.info(
         "order accepted" if placed.created else "order replayed",
@@ -185,9 +205,30 @@ def handle_unexpected(exc: Exception) -> Response:
     )
 
 
+# The routes above, by path, for 405 answers (API Gateway only forwards the methods it has).
+ALLOWED_METHODS = (
+    (re.compile(r"/orders"), "POST"),
+    (re.compile(r"/orders/[^/]+"), "GET"),
+    (re.compile(r"/health"), "GET"),
+    (re.compile(r"/health/active"), "GET"),
+)
+
+
 @app.not_found
 def handle_not_found(_exc: Exception) -> Response:
-    return _json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": "no such route"})
+    event = app.current_event
+    for path, method in ALLOWED_METHODS:
+        if path.fullmatch(event.path) and event.http_method != method:
+            return _json(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                {
+                    "error": "method_not_allowed",
+                    "field": "method",
+                    "message": f"{event.http_method} {event.path} is not allowed; allowed: {method}",
+                },
+                {"Allow": method},
+            )
+    return _json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": f"no such route: {event.path}"})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from trading_runtime.aws import error_code
 from trading_runtime.control import ControlRecord, ControlRepository, Fence, fence_for
 from trading_runtime.orders import (
     Order,
@@ -185,8 +186,4 @@ class HealthService:
 
 
 def _describe(exc: BaseException) -> str:
-    code = ""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = str(response.get("Error", {}).get("Code", ""))
-    return code or type(exc).__name__
+    return error_code(exc) or type(exc).__name__

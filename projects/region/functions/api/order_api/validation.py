@@ -1,6 +1,6 @@
 """Validation of the ``POST /orders`` body.
 
-The body is parsed with ``parse_float=Decimal`` (a price never passes through ``float``) and
+The body is parsed with JSON numbers as ``Decimal`` (a price never passes through ``float``) and
 checked against a JSON schema compiled once per container with fastjsonschema — the engine
 behind powertools' validation utility, used directly because the utility compiles the schema
 again on every call. Missing and unknown fields are checked first, so every error names
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import fastjsonschema
@@ -25,7 +25,9 @@ from trading_runtime.orders import (
 )
 
 MAX_BODY_BYTES = 16 * 1024
+MAX_INTEGER_DIGITS = 18  # far above MAX_QUANTITY and MAX_PRICE
 FIELDS = ("client_order_id", "symbol", "side", "quantity", "limit_price")
+PRICE_STEP = Decimal(1).scaleb(-MAX_PRICE_DECIMALS)
 PRICE_TEXT_RE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,20})?")
 
 ORDER_SCHEMA: dict[str, Any] = {
@@ -43,7 +45,7 @@ ORDER_SCHEMA: dict[str, Any] = {
         "symbol": {"type": "string", "minLength": 1, "maxLength": 12, "pattern": "^[A-Z0-9.]+$"},
         "side": {"type": "string", "enum": list(SIDES)},
         # "integer" rejects booleans, and Decimal (every JSON number with a fraction or an
-        # exponent, because of parse_float=Decimal), so 1.5, 1.0 and 1e3 are refused.
+        # exponent, because of _parse_number), so 1.5, 1.0 and 1e3 are refused.
         "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
         "limit_price": {"type": ["string", "number"]},
     },
@@ -74,6 +76,23 @@ def _validate_schema(data: Any) -> None:
     _validator(data)
 
 
+class _ExponentDecimal(Decimal):
+    """A JSON number written with an exponent (``1e5``): refused as a price."""
+
+
+def _parse_number(text: str) -> Decimal:
+    # json hands over the literal: the only place where 1e5 and 100000 still differ.
+    return _ExponentDecimal(text) if "e" in text or "E" in text else Decimal(text)
+
+
+class _HugeInteger(Decimal):
+    """A JSON integer too long for any field (Python's int() refuses over 4300 digits)."""
+
+
+def _parse_integer(text: str) -> int | Decimal:
+    return _HugeInteger(text) if len(text.lstrip("-")) > MAX_INTEGER_DIGITS else int(text)
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -96,7 +115,8 @@ def parse_body(body: str | None) -> Any:
     try:
         return json.loads(
             body,
-            parse_float=Decimal,
+            parse_float=_parse_number,
+            parse_int=_parse_integer,
             parse_constant=_reject_constant,
             object_pairs_hook=_reject_duplicates,
         )
@@ -107,25 +127,28 @@ def parse_body(body: str | None) -> Any:
 
 
 def parse_limit_price(value: Any) -> Decimal:
-    """A positive decimal with at most 8 decimal places, from a JSON string or number."""
+    """A positive decimal with at most 8 decimal places, from a JSON string or number.
+
+    The checks compare exactly and never normalize first: under the default decimal context
+    ``1e-999999999`` would normalize to ``0`` (accepted at price 0) and ``1e999999999`` would
+    overflow (a 500), and a long fraction would be rounded to 28 digits.
+    """
     if isinstance(value, str):
         if PRICE_TEXT_RE.fullmatch(value) is None:
             raise RequestValidationError("limit_price", 'limit_price must be a plain decimal like "101.25"')
         price = Decimal(value)
+    elif isinstance(value, _ExponentDecimal):
+        raise RequestValidationError("limit_price", "limit_price must be written without an exponent")
     elif isinstance(value, Decimal | int) and not isinstance(value, bool):
         price = Decimal(value)
     else:  # pragma: no cover - the schema already refused other types
         raise RequestValidationError("limit_price", "limit_price must be a string or a number")
-    try:
-        normalized = price.normalize()
-    except InvalidOperation as exc:  # pragma: no cover - finite by construction
-        raise RequestValidationError("limit_price", "limit_price is not a decimal") from exc
     if not price.is_finite() or price <= 0:
         raise RequestValidationError("limit_price", "limit_price must be greater than 0")
     if price > MAX_PRICE:
         raise RequestValidationError("limit_price", f"limit_price must be at most {MAX_PRICE}")
-    exponent = normalized.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > MAX_PRICE_DECIMALS:
+    # 0 < price <= 1e9: quantizing to 8 places needs at most 18 digits, exact in the context.
+    if price.quantize(PRICE_STEP) != price:
         raise RequestValidationError(
             "limit_price", f"limit_price has more than {MAX_PRICE_DECIMALS} decimal places"
         )
@@ -144,6 +167,8 @@ def validate_order_request(data: Any) -> OrderRequest:
         raise RequestValidationError(
             unknown[0], f"unknown field {unknown[0]!r}; allowed fields: {', '.join(FIELDS)}"
         )
+    if isinstance(data["quantity"], _HugeInteger):
+        raise RequestValidationError("quantity", f"quantity must be at most {MAX_QUANTITY}")
     try:
         _validate_schema(data)
     except fastjsonschema.JsonSchemaValueException as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pg8000.native
@@ -38,7 +38,7 @@ class DatabaseCredentials:
     """The parts of the database secret the functions use."""
 
     username: str
-    password: str
+    password: str = field(repr=False)  # never in a log line or a traceback's repr
     dbname: str | None
     port: int | None
 
