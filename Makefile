@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv test lint plan policy
+.PHONY: help venv test lint plan policy build
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -36,6 +36,12 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy
 
 plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMARY.md
 	$(PY) -m shared.plan --env $(ENV)
+
+# The archives serve every region stack of ENV; runtime and architecture come from their stack
+# files (trading-region:lambdaRuntime / lambdaArchitecture). make plan needs no build: without
+# archives the plan uses the code-only source folders, and a deployment refuses to run.
+build: $(STAMP) ## Lambda archives (code + dependencies) for ENV's region stacks -> build/functions/
+	$(PY) tools/build_functions.py --env $(ENV)
 
 plan-all: $(STAMP)
 	$(PY) -m shared.plan --env dev --env prod

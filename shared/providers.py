@@ -44,3 +44,15 @@ class RegionalProviders:
     def invoke(self, region: str) -> pulumi.InvokeOptions:
         """Invoke options that pin a lookup to ``region``'s provider."""
         return pulumi.InvokeOptions(provider=self[region])
+
+
+def stack_provider(
+    name: str, region: pulumi.Input[str], tags: pulumi.Input[Mapping[str, str]]
+) -> aws.Provider:
+    """The one ``aws.Provider`` of a single-region stack, with default tags that may be Outputs.
+
+    For stacks that read their tags (and the set of allowed regions) from another stack:
+    ``region`` may be an Output that resolves only once it has been checked, so every resource
+    on this provider waits for the check, and a failed check creates nothing.
+    """
+    return aws.Provider(name, region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=tags))

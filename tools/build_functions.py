@@ -2,6 +2,7 @@
 """Build the deployment archives of the regional Lambda functions.
 
     python tools/build_functions.py --runtime python3.13 --architecture arm64
+    python tools/build_functions.py --env dev     # runtime/architecture from the dev region stacks
 
 For each function (``api``, ``processor``) this writes ``build/functions/<name>.zip`` holding,
 at the archive root: the function folder (``handler.py`` and its logic package), the shared
@@ -45,11 +46,19 @@ COMMON_DIR_NAME = "common"
 if str(REPO_ROOT) not in sys.path:  # run as a script: make the repo's `shared` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from shared.runtimes import SUPPORTED_LAMBDA_PYTHON_RUNTIMES, format_allowed  # noqa: E402
+from shared.runtimes import (  # noqa: E402
+    DEFAULT_LAMBDA_PYTHON_RUNTIME,
+    SUPPORTED_LAMBDA_PYTHON_RUNTIMES,
+    format_allowed,
+)
 
 # The same set the trading-region settings accept for lambdaRuntime (one source of truth).
 SUPPORTED_RUNTIMES = tuple(format_allowed(SUPPORTED_LAMBDA_PYTHON_RUNTIMES).split(", "))
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+DEFAULT_RUNTIME = DEFAULT_LAMBDA_PYTHON_RUNTIME
+DEFAULT_ARCHITECTURE = "arm64"
+REGION_PROJECT_DIR = REPO_ROOT / "projects" / "region"
+REGION_NAMESPACE = "trading-region"
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer"})
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
@@ -101,8 +110,16 @@ def parse_args(argv: Sequence[str] | None = None) -> BuildOptions:
     parser = argparse.ArgumentParser(
         prog="build_functions.py", description="Build the regional Lambda archives."
     )
-    parser.add_argument("--runtime", default="python3.13", help="Lambda runtime, e.g. python3.13")
-    parser.add_argument("--architecture", default="arm64", help="arm64 or x86_64")
+    parser.add_argument("--runtime", default=None, help="Lambda runtime (default python3.13, or --env's)")
+    parser.add_argument("--architecture", default=None, help="arm64 or x86_64 (default arm64, or --env's)")
+    parser.add_argument(
+        "--env",
+        default=None,
+        help=(
+            "take --runtime/--architecture from the region stack files of this environment "
+            "(projects/region/Pulumi.<env>-<region>.yaml); they must agree"
+        ),
+    )
     parser.add_argument(
         "--function",
         dest="functions",
@@ -123,6 +140,15 @@ def parse_args(argv: Sequence[str] | None = None) -> BuildOptions:
         ),
     )
     args = parser.parse_args(argv)
+    if args.env is not None:
+        try:
+            configured = stack_build_settings(args.env)
+        except BuildError as exc:
+            parser.error(str(exc))
+        args.runtime = args.runtime or configured[0]
+        args.architecture = args.architecture or configured[1]
+    args.runtime = args.runtime or DEFAULT_RUNTIME
+    args.architecture = args.architecture or DEFAULT_ARCHITECTURE
 
     if args.runtime not in SUPPORTED_RUNTIMES:
         parser.error(
@@ -161,6 +187,32 @@ def parse_args(argv: Sequence[str] | None = None) -> BuildOptions:
         install_deps=not args.no_deps,
         bytecode=args.bytecode != "never" and runtime_matches,
     )
+
+
+def stack_build_settings(env: str, region_dir: Path = REGION_PROJECT_DIR) -> tuple[str, str]:
+    """``(lambdaRuntime, lambdaArchitecture)`` shared by the region stacks of ``env``.
+
+    The archives in ``build/functions`` serve every region stack, so the stacks of one
+    environment must agree; a stack file without the key uses the settings' default.
+    """
+    import yaml
+
+    stack_files = sorted(region_dir.glob(f"Pulumi.{env}-*.yaml"))
+    if not stack_files:
+        shown = region_dir.relative_to(REPO_ROOT) if region_dir.is_relative_to(REPO_ROOT) else region_dir
+        raise BuildError(f"--env {env!r}: no {shown}/Pulumi.{env}-<region>.yaml")
+    found: dict[tuple[str, str], list[str]] = {}
+    for path in stack_files:
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        key = (
+            str(config.get(f"{REGION_NAMESPACE}:lambdaRuntime", DEFAULT_RUNTIME)),
+            str(config.get(f"{REGION_NAMESPACE}:lambdaArchitecture", DEFAULT_ARCHITECTURE)),
+        )
+        found.setdefault(key, []).append(path.name)
+    if len(found) > 1:
+        detail = "; ".join(f"{'/'.join(k)} in {', '.join(v)}" for k, v in sorted(found.items()))
+        raise BuildError(f"--env {env!r}: the region stacks disagree on runtime/architecture ({detail})")
+    return next(iter(found))
 
 
 def requirement_name(line: str) -> str | None:

@@ -288,14 +288,28 @@ class PlanMocks(Mocks):
             state["regionalZoneId"] = "Z1UJRXOUMOOFQ8" if region == "us-east-1" else "ZOJJZC49E0EPZ"
         elif typ == "aws:acm/certificate:Certificate":
             arn = self._arn("acm", region, f"certificate/{_uuid(h)}")
+            # ACM validates a wildcard through a record on the name it covers.
+            validated = str(inputs.get("domainName", "")).removeprefix("*.")
             state["domainValidationOptions"] = [
                 {
                     "domainName": inputs.get("domainName", ""),
-                    "resourceRecordName": f"_{h[:8]}.{inputs.get('domainName', '')}.",
+                    "resourceRecordName": f"_{h[:8]}.{validated}.",
                     "resourceRecordType": "CNAME",
                     "resourceRecordValue": f"_{h[8:16]}.acm-validations.aws.",
                 }
             ]
+        elif typ == "aws:route53/record:Record":
+            record_name = str(inputs.get("name", name)).rstrip(".")
+            rid = f"{inputs.get('zoneId', '')}_{record_name}_{inputs.get('type', '')}"
+            state["fqdn"] = record_name
+        elif typ == "aws:acm/certificateValidation:CertificateValidation":
+            rid = str(inputs.get("certificateArn", ""))
+        elif typ == "aws:apigateway/account:Account":
+            rid = f"api-gateway-account-{region}"
+        elif typ == "aws:apigateway/method:Method" or typ == "aws:apigateway/integration:Integration":
+            rid = f"agm-{h[:10]}-{inputs.get('httpMethod', '')}"
+        elif typ == "aws:lambda/permission:Permission":
+            rid = str(inputs.get("statementId") or f"terraform-{h[:26]}")
         elif typ == "aws:synthetics/canary:Canary":
             arn = self._arn("synthetics", region, f"canary:{physical}")
             state["engineArn"] = self._arn("lambda", region, f"function:cwsyn-{physical}-{_uuid(h)}")

@@ -124,6 +124,29 @@ class RecordingMonitor(MockMonitor):
         self.registrations.append(registration)
         return response
 
+    def ReadResource(self, request: Any) -> Any:
+        """Reads (``StackReference`` and ``get`` lookups) are registrations of the plan too."""
+        response = super().ReadResource(request)
+        provider = request.provider.split("::", 4)
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                parent=request.parent,
+                provider="::".join(provider[:4]) if request.provider else "",
+                dependencies=list(request.dependencies),
+                protect=False,
+                retain_on_delete=False,
+                ignore_changes=[],
+                # Only the name: the outputs of another stack are not this stack's inputs.
+                inputs={k: v for k, v in _struct_to_plain(request.properties).items() if k == "name"},
+                id=request.id,
+            )
+        )
+        return response
+
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.root_urn:
             self.stack_outputs = _struct_to_plain(request.outputs)

@@ -501,6 +501,312 @@ def _protect_prod(plan: PlanView) -> Iterator[tuple[str, str]]:
             yield r.urn, "stateful resource in prod without protect and retainOnDelete"
 
 
+# ============================================================================================
+# data tier (SPEC D4-D7; owned by the data project) — rules over the global data tier that the
+# sections above do not already cover: graph-level checks of the Aurora global database, the
+# DynamoDB replicas, S3 replication both ways, and the services' own deletion protection.
+# ============================================================================================
+_GLOBAL_CLUSTER = "aws:rds/globalCluster:GlobalCluster"
+_CLUSTER = "aws:rds/cluster:Cluster"
+_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+_TABLE = "aws:dynamodb/table:Table"
+_TABLE_REPLICA = "aws:dynamodb/tableReplica:TableReplica"
+_BUCKET = "aws:s3/bucket:Bucket"
+_BUCKET_SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+_REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+#: What AWS changes on a global database member during switchover, failover and upgrades.
+GLOBAL_MEMBER_IGNORE_CHANGES = ("globalClusterIdentifier", "replicationSourceIdentifier", "engineVersion")
+
+
+@dataclass(frozen=True)
+class _GlobalDatabase:
+    """A global cluster with its members; the *declared* primary lives in the global's region."""
+
+    global_cluster: ResourceView
+    members: list[ResourceView]
+
+    @property
+    def home_region(self) -> str:
+        return self.global_cluster.region
+
+    @property
+    def secondaries(self) -> list[ResourceView]:
+        return [m for m in self.members if m.region != self.home_region]
+
+    @property
+    def primaries(self) -> list[ResourceView]:
+        return [m for m in self.members if m.region == self.home_region]
+
+
+def _global_databases(plan: PlanView) -> Iterator[_GlobalDatabase]:
+    clusters = list(plan.of_type(_CLUSTER))
+    for g in plan.of_type(_GLOBAL_CLUSTER):
+        ident = g.inputs.get("globalClusterIdentifier")
+        members = [
+            c
+            for c in clusters
+            if g.urn in c.dependencies or (ident and c.inputs.get("globalClusterIdentifier") == ident)
+        ]
+        yield _GlobalDatabase(g, members)
+
+
+def _instances_of(plan: PlanView, cluster: ResourceView) -> list[ResourceView]:
+    ident = cluster.inputs.get("clusterIdentifier")
+    return [
+        i
+        for i in plan.of_type(_CLUSTER_INSTANCE)
+        if cluster.urn in i.dependencies or (ident and i.inputs.get("clusterIdentifier") == ident)
+    ]
+
+
+@resource_rule(
+    "cmk-encryption-global-cluster", "The Aurora global cluster is storage-encrypted", _GLOBAL_CLUSTER
+)
+def _global_encrypted(r: ResourceView) -> Iterator[str]:
+    if r.inputs.get("storageEncrypted") is not True:
+        yield "global cluster storage is not encrypted (storageEncrypted must be true)"
+
+
+@resource_rule(
+    "cmk-encryption-performance-insights",
+    "Performance Insights of every Aurora instance uses its region's CMK",
+    _CLUSTER_INSTANCE,
+)
+def _instance_pi_cmk(r: ResourceView) -> Iterator[str]:
+    if not r.inputs.get("performanceInsightsEnabled"):
+        yield "Performance Insights is off"
+        return
+    yield from _key_in_region("Performance Insights", r.inputs.get("performanceInsightsKmsKeyId"), r.region)
+
+
+@stack_rule("bucket-has-cmk-encryption", "Every bucket has an SSE-KMS configuration")
+def _bucket_encrypted(plan: PlanView) -> Iterator[tuple[str, str]]:
+    configured: set[Any] = set()
+    for sse in plan.of_type(_BUCKET_SSE):
+        configured.add(sse.inputs.get("bucket"))
+        configured.update(sse.dependencies)
+    for bucket in plan.of_type(_BUCKET):
+        if bucket.urn not in configured and bucket.inputs.get("bucket") not in configured:
+            yield bucket.urn, "bucket has no server-side encryption configuration with a CMK"
+
+
+@stack_rule(
+    "database-ingress-from-security-groups-only",
+    "The database security group admits only other security groups, never address ranges",
+)
+def _database_ingress(plan: PlanView) -> Iterator[tuple[str, str]]:
+    db_groups = {sg for c in plan.of_type(_CLUSTER) for sg in _as_list(c.inputs.get("vpcSecurityGroupIds"))}
+    for rule in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        if rule.inputs.get("securityGroupId") not in db_groups:
+            continue
+        for key in ("cidrIpv4", "cidrIpv6", "prefixListId"):
+            if rule.inputs.get(key):
+                yield rule.urn, f"database ingress from {key} {rule.inputs[key]}; use the app security group"
+        if not rule.inputs.get("referencedSecurityGroupId"):
+            yield rule.urn, "database ingress does not name a source security group"
+    for sg in plan.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        for ingress in _as_list(sg.inputs.get("ingress")):
+            if _as_list(ingress.get("cidrBlocks")) or _as_list(ingress.get("ipv6CidrBlocks")):
+                if any(sg.urn in c.dependencies for c in plan.of_type(_CLUSTER)):
+                    yield sg.urn, "database security group has an inline ingress from address ranges"
+
+
+@stack_rule(
+    "global-secondary-no-credentials",
+    "A member outside the global cluster's region carries no credentials, database name or managed password",
+)
+def _global_secondary_credentials(plan: PlanView) -> Iterator[tuple[str, str]]:
+    for db in _global_databases(plan):
+        for member in db.secondaries:
+            present = [k for k in _CREDENTIAL_INPUTS if member.inputs.get(k) not in (None, "", False)]
+            if present:
+                yield member.urn, f"secondary member in {member.region} sets {present}"
+        for member in db.primaries:
+            if member.inputs.get("manageMasterUserPassword"):
+                yield member.urn, "global databases don't support the RDS-managed master password"
+
+
+@stack_rule(
+    "global-secondary-waits-for-primary-instance",
+    "Every secondary member depends on an instance of the primary member",
+)
+def _secondary_waits(plan: PlanView) -> Iterator[tuple[str, str]]:
+    for db in _global_databases(plan):
+        primary_instances = {i.urn for p in db.primaries for i in _instances_of(plan, p)}
+        for member in db.secondaries:
+            if not primary_instances & set(member.dependencies):
+                yield member.urn, "secondary member does not depend on the primary's instance"
+        if db.members and not db.primaries:
+            yield db.global_cluster.urn, f"no member in the global cluster's region {db.home_region}"
+
+
+@stack_rule(
+    "global-members-ignore-drift",
+    "Global database members ignore globalClusterIdentifier, replicationSourceIdentifier, engineVersion",
+)
+def _members_ignore_drift(plan: PlanView) -> Iterator[tuple[str, str]]:
+    for db in _global_databases(plan):
+        for member in db.members:
+            missing = [f for f in GLOBAL_MEMBER_IGNORE_CHANGES if f not in member.ignore_changes]
+            if missing:
+                yield member.urn, f"member does not ignore {missing}; a failover would be fought back"
+            if member.inputs.get("replicationSourceIdentifier"):
+                yield (
+                    member.urn,
+                    "member sets replicationSourceIdentifier; membership belongs to the global cluster",
+                )
+        if db.global_cluster.inputs.get("sourceDbClusterIdentifier"):
+            yield db.global_cluster.urn, "global cluster names a source cluster; members join it instead"
+
+
+@stack_rule("global-engine-version-consistent", "The global cluster and its members share one engine version")
+def _engine_versions(plan: PlanView) -> Iterator[tuple[str, str]]:
+    for db in _global_databases(plan):
+        expected = db.global_cluster.inputs.get("engineVersion")
+        if not expected:
+            yield db.global_cluster.urn, "global cluster has no engineVersion"
+            continue
+        for member in db.members:
+            if member.inputs.get("engineVersion") != expected:
+                yield (
+                    member.urn,
+                    f"engine version {member.inputs.get('engineVersion')!r}, global has {expected!r}",
+                )
+
+
+@resource_rule(
+    "dynamodb-replicas-not-primary",
+    "A global table never lists its own region as a replica, nor a region twice",
+    _TABLE,
+)
+def _replicas_not_primary(r: ResourceView) -> Iterator[str]:
+    regions = [replica.get("regionName") for replica in _as_list(r.inputs.get("replicas"))]
+    if r.region and r.region in regions:
+        yield f"the table's own region {r.region} is listed as a replica"
+    for region in sorted({x for x in regions if regions.count(x) > 1}):
+        yield f"replica region {region} is listed more than once"
+    if regions and r.inputs.get("streamViewType") != "NEW_AND_OLD_IMAGES":
+        yield "a global table needs streams with NEW_AND_OLD_IMAGES"
+
+
+@resource_rule(
+    "dynamodb-standalone-replica",
+    "A separately managed table replica has PITR and its region's CMK",
+    _TABLE_REPLICA,
+)
+def _standalone_replica(r: ResourceView) -> Iterator[str]:
+    if not r.inputs.get("pointInTimeRecovery"):
+        yield f"replica in {r.region} has point-in-time recovery off"
+    yield from _key_in_region(f"replica in {r.region}", r.inputs.get("kmsKeyArn"), r.region)
+
+
+def _bucket_of(value: Any) -> str:
+    return str(value or "").split(":::")[-1]
+
+
+@stack_rule("replication-both-ways", "Every replicated bucket also receives replication back")
+def _replication_both_ways(plan: PlanView) -> Iterator[tuple[str, str]]:
+    edges: set[tuple[str, str]] = set()
+    configs = list(plan.of_type(_REPLICATION))
+    for config in configs:
+        for rule in _as_list(config.inputs.get("rules")):
+            edges.add(
+                (
+                    _bucket_of(config.inputs.get("bucket")),
+                    _bucket_of((rule.get("destination") or {}).get("bucket")),
+                )
+            )
+    for config in configs:
+        source = _bucket_of(config.inputs.get("bucket"))
+        for rule in _as_list(config.inputs.get("rules")):
+            dest = _bucket_of((rule.get("destination") or {}).get("bucket"))
+            if (dest, source) not in edges:
+                yield (
+                    config.urn,
+                    f"{dest} does not replicate back to {source}; writes after a failover stay put",
+                )
+            if ((rule.get("sourceSelectionCriteria") or {}).get("replicaModifications") or {}).get(
+                "status"
+            ) != "Enabled":
+                yield config.urn, f"rule {rule.get('id', '?')}: replica modification sync is off"
+
+
+def _role_name(role_arn: Any) -> str:
+    return str(role_arn or "").rsplit("/", 1)[-1]
+
+
+@stack_rule(
+    "replication-role-least-privilege",
+    "Each replication role decrypts with the source key, encrypts with the destination key, nothing on *",
+)
+def _replication_role(plan: PlanView) -> Iterator[tuple[str, str]]:
+    sse_keys: dict[str, Any] = {}
+    for sse in plan.of_type(_BUCKET_SSE):
+        for rule in _as_list(sse.inputs.get("rules")):
+            default = rule.get("applyServerSideEncryptionByDefault") or {}
+            sse_keys[_bucket_of(sse.inputs.get("bucket"))] = default.get("kmsMasterKeyId")
+    policies: dict[str, list[dict[str, Any]]] = {}
+    for rp in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        policies.setdefault(_role_name(rp.inputs.get("role")), []).extend(
+            _statements(rp.inputs.get("policy"))
+        )
+    for config in plan.of_type(_REPLICATION):
+        role = _role_name(config.inputs.get("role"))
+        statements = policies.get(role, [])
+        if not statements:
+            yield config.urn, f"replication role {role} has no inline policy in this stack"
+            continue
+
+        def grants(action: str, resource: Any, stmts: list[dict[str, Any]] = statements) -> bool:
+            return any(
+                action in _as_list(s.get("Action")) and resource in _as_list(s.get("Resource")) for s in stmts
+            )
+
+        source_key = sse_keys.get(_bucket_of(config.inputs.get("bucket")))
+        if not grants("kms:Decrypt", source_key):
+            yield config.urn, f"role {role} lacks kms:Decrypt on the source key {source_key}"
+        for rule in _as_list(config.inputs.get("rules")):
+            dest_key = ((rule.get("destination") or {}).get("encryptionConfiguration") or {}).get(
+                "replicaKmsKeyId"
+            )
+            if not grants("kms:Encrypt", dest_key):
+                yield config.urn, f"role {role} lacks kms:Encrypt on the destination key {dest_key}"
+        for s in statements:
+            if "*" in [str(x) for x in _as_list(s.get("Resource"))]:
+                yield config.urn, f"role {role} statement {s.get('Sid', '?')} grants {s.get('Action')} on '*'"
+
+
+@stack_rule(
+    "service-deletion-protection-in-prod",
+    "In prod, the services' own deletion protection and final snapshots are on",
+)
+def _service_protection(plan: PlanView) -> Iterator[tuple[str, str]]:
+    if plan.environment() != "prod":
+        return
+    for g in plan.of_type(_GLOBAL_CLUSTER):
+        if g.inputs.get("deletionProtection") is not True:
+            yield g.urn, "global cluster without deletionProtection"
+    for c in plan.of_type(_CLUSTER):
+        if c.inputs.get("deletionProtection") is not True:
+            yield c.urn, "cluster without deletionProtection"
+        if c.inputs.get("skipFinalSnapshot") is not False or not c.inputs.get("finalSnapshotIdentifier"):
+            yield c.urn, "cluster would be deleted without a final snapshot"
+    for t in plan.of_type(_TABLE):
+        if t.inputs.get("deletionProtectionEnabled") is not True:
+            yield t.urn, "table without deletionProtectionEnabled"
+        for replica in _as_list(t.inputs.get("replicas")):
+            if replica.get("deletionProtectionEnabled") is not True:
+                yield t.urn, f"replica in {replica.get('regionName')} without deletionProtectionEnabled"
+    for b in plan.of_type(_BUCKET):
+        if b.inputs.get("forceDestroy"):
+            yield b.urn, "bucket with forceDestroy (deletes every object version with the bucket)"
+
+
+# ============================================================================================
+# end of the data tier section
+# ============================================================================================
+
+
 def rules_expressible_in_pack() -> list[ResourceRule]:
     """The rules the pulumi-policy pack runs (per-resource rules)."""
     return [r for r in RULES if isinstance(r, ResourceRule) and r.expressible_in_pack]

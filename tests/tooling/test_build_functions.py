@@ -260,3 +260,54 @@ def test_runtime_list_is_the_shared_one():
 
     assert set(bf.SUPPORTED_RUNTIMES) == set(SUPPORTED_LAMBDA_PYTHON_RUNTIMES)
     assert "python3.9" not in bf.SUPPORTED_RUNTIMES
+
+
+def _region_stacks(tmp_path: Path, configs: dict[str, dict[str, str]]) -> Path:
+    region_dir = tmp_path / "region"
+    region_dir.mkdir()
+    for stack, config in configs.items():
+        body = "\n".join(f"  trading-region:{k}: {v}" for k, v in config.items())
+        (region_dir / f"Pulumi.{stack}.yaml").write_text(f"config:\n  aws:region: x\n{body}\n")
+    return region_dir
+
+
+@pytest.mark.parametrize(
+    ("configs", "expected"),
+    [
+        ({"dev-us-east-1": {}, "dev-us-east-2": {}}, ("python3.13", "arm64")),
+        (
+            {
+                "dev-us-east-1": {"lambdaRuntime": "python3.12", "lambdaArchitecture": "x86_64"},
+                "dev-us-east-2": {"lambdaRuntime": "python3.12", "lambdaArchitecture": "x86_64"},
+                "prod-us-east-1": {"lambdaRuntime": "python3.14"},
+            },
+            ("python3.12", "x86_64"),
+        ),
+    ],
+    ids=["defaults", "configured"],
+)
+def test_env_takes_runtime_and_architecture_from_the_region_stacks(tmp_path, configs, expected):
+    assert bf.stack_build_settings("dev", _region_stacks(tmp_path, configs)) == expected
+
+
+def test_env_stacks_that_disagree_are_an_error(tmp_path):
+    region_dir = _region_stacks(
+        tmp_path,
+        {"dev-us-east-1": {"lambdaArchitecture": "arm64"}, "dev-us-east-2": {"lambdaArchitecture": "x86_64"}},
+    )
+
+    with pytest.raises(bf.BuildError) as err:
+        bf.stack_build_settings("dev", region_dir)
+
+    assert str(err.value) == (
+        "--env 'dev': the region stacks disagree on runtime/architecture "
+        "(python3.13/arm64 in Pulumi.dev-us-east-1.yaml; python3.13/x86_64 in Pulumi.dev-us-east-2.yaml)"
+    )
+
+
+def test_env_of_the_committed_stacks_and_explicit_flags_win(tmp_path):
+    options = bf.parse_args(["--env", "prod", "--output", str(tmp_path)])
+    explicit = bf.parse_args(["--env", "prod", "--architecture", "x86_64", "--output", str(tmp_path)])
+
+    assert (options.runtime, options.architecture) == ("python3.13", "arm64")
+    assert (explicit.runtime, explicit.architecture) == ("python3.13", "x86_64")

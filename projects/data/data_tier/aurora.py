@@ -26,6 +26,8 @@ BACKUP_WINDOW = "05:00-06:00"
 MAINTENANCE_WINDOW = "sun:07:00-sun:08:00"
 LOG_EXPORTS = ["postgresql"]
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
+#: Retention of the exported ``postgresql`` log (RDS would create the group unencrypted, forever).
+LOG_RETENTION_DAYS = 90
 POSTGRES_PORT = 5432
 #: Cluster parameters of both members (a global database needs one group per region).
 CLUSTER_PARAMETERS = {
@@ -81,7 +83,6 @@ class AuroraMemberArgs:
     """Inputs of :class:`AuroraMember`."""
 
     environment: str
-    role: str  # "primary" | "secondary" (the declared role; the writer may have moved since)
     global_cluster: aws.rds.GlobalCluster
     engine_version: str
     instance_class: str
@@ -120,6 +121,15 @@ class AuroraMember(pulumi.ComponentResource):
             ],
             opts=child,
         )
+        # Created before the cluster so RDS exports into a group with the region's key and a
+        # retention, instead of creating its own (no CMK, never expires).
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-postgresql-log",
+            name=f"/aws/rds/cluster/{identifier}/postgresql",
+            kms_key_id=args.placement.key_arn,
+            retention_in_days=LOG_RETENTION_DAYS,
+            opts=child,
+        )
         creds = args.credentials
         self.cluster = aws.rds.Cluster(
             f"{name}-cluster",
@@ -150,7 +160,7 @@ class AuroraMember(pulumi.ComponentResource):
                     protect=args.protected,
                     retain_on_delete=args.protected,
                     ignore_changes=MEMBER_IGNORE_CHANGES,
-                    depends_on=list(args.depends_on),
+                    depends_on=[self.log_group, *args.depends_on],
                 )
             ),
         )
@@ -203,14 +213,14 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
         )
         self.primary = AuroraMember(
             f"{name}-primary",
-            self._member_args(args, "primary", args.primary_region, args.credentials),
+            self._member_args(args, args.primary_region, args.credentials),
             pulumi.ResourceOptions(parent=self, providers=[primary_placement.provider]),
         )
         secondary_placement = args.placements[args.secondary_region]
         self.secondary = AuroraMember(
             f"{name}-secondary",
             # A secondary can join only once the primary has an instance to replicate from.
-            self._member_args(args, "secondary", args.secondary_region, None, self.primary.instances),
+            self._member_args(args, args.secondary_region, None, self.primary.instances),
             pulumi.ResourceOptions(parent=self, providers=[secondary_placement.provider]),
         )
         self.members = {args.primary_region: self.primary, args.secondary_region: self.secondary}
@@ -227,14 +237,12 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
     def _member_args(
         self,
         args: AuroraGlobalDatabaseArgs,
-        role: str,
         region: str,
         credentials: MasterCredentials | None,
         depends_on: Sequence[pulumi.Resource] = (),
     ) -> AuroraMemberArgs:
         return AuroraMemberArgs(
             environment=args.environment,
-            role=role,
             global_cluster=self.global_cluster,
             engine_version=args.engine_version,
             instance_class=args.instance_class,

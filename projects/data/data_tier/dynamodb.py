@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +25,13 @@ RANGE_KEY = "sk"
 TTL_ATTRIBUTE = "expiration"
 STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 BILLING_MODE = "PAY_PER_REQUEST"
+
+
+def _replica_in(replicas: list[aws.dynamodb.outputs.TableReplica] | None, region: str) -> Any:
+    for replica in replicas or []:
+        if replica.region_name == region:
+            return replica
+    raise ValueError(f"the global table reports no replica in {region}")
 
 
 @dataclass(frozen=True)
@@ -74,9 +82,7 @@ class GlobalTable(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(parent=self, protect=args.protected, retain_on_delete=args.protected),
         )
-        replica = self.table.replicas.apply(
-            lambda replicas: next(r for r in replicas or [] if r.region_name == args.secondary_region)
-        )
+        replica = self.table.replicas.apply(lambda replicas: _replica_in(replicas, args.secondary_region))
         #: Per region: the table's (primary) or replica's ARN and stream ARN.
         self.replica_arns: dict[str, pulumi.Output[str]] = {
             args.primary_region: self.table.arn,

@@ -61,6 +61,7 @@ class RegionalCanaryArgs:
     kms_key_arn: pulumi.Input[str]
     topic_arn: pulumi.Input[str]
     context: AwsContext
+    protected: bool = False
     #: When set, an extra alarm on this target's step (the secondary's view of the primary).
     witness_target: pulumi.Input[str] | None = None
     witness_alarm_name: pulumi.Input[str] | None = None
@@ -73,7 +74,11 @@ class RegionalCanary(pulumi.ComponentResource):
         super().__init__("trading:edge:RegionalCanary", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(
-            f"{name}-artifacts", bucket=args.bucket_name, force_destroy=True, opts=child
+            f"{name}-artifacts",
+            bucket=args.bucket_name,
+            # Outside prod, destroying the stack also empties the (expiring) artifacts.
+            force_destroy=not args.protected,
+            opts=child.merge(pulumi.ResourceOptions(protect=args.protected, retain_on_delete=args.protected)),
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-artifacts-encryption",

@@ -1,0 +1,1 @@
+"""Components of the ``trading-region`` project, one concern per module."""
