@@ -675,3 +675,25 @@ def test_stateful_edge_resources_are_protected_in_prod(env: str, protected: bool
     for bucket in of_type(stack, "aws:s3/bucket:Bucket"):
         assert bucket["inputs"]["forceDestroy"] is not protected
     assert [f for f in stack.document["policy"] if f["severity"] == "mandatory"] == []
+
+
+def test_the_canary_archive_is_deterministic_and_laid_out_for_the_nodejs_runtime(tmp_path: Any) -> None:
+    import hashlib
+    import zipfile
+
+    from tests.planning import PROJECTS
+
+    sys_path_entry = str(PROJECTS / "edge")
+    import sys
+
+    sys.path.insert(0, sys_path_entry)
+    try:
+        from edge_tier.canary import build_canary_zip
+    finally:
+        sys.path.remove(sys_path_entry)
+    first = build_canary_zip(tmp_path / "a" / "health.zip")
+    second = build_canary_zip(tmp_path / "b" / "health.zip")
+    assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
+    with zipfile.ZipFile(first) as archive:
+        assert archive.namelist() == ["nodejs/node_modules/index.js", "nodejs/node_modules/probe.js"]
+    assert sorted(p.name for p in first.parent.iterdir()) == ["health.zip"]  # no temporary left
