@@ -255,6 +255,12 @@ aws.sns.TopicSubscription(
     topic=topics[PRIMARY].arn,
     protocol="lambda",
     endpoint=orchestrator.arn,
+    # Only what can trigger a failover reaches the function; every other alarm of the primary
+    # stays on the topic (the orchestrator would ignore it anyway).
+    filter_policy_scope="MessageBody",
+    filter_policy=pulumi.Output.json_dumps(
+        {"AlarmName": [primary_composite_name], "NewStateValue": ["ALARM"]}
+    ),
     opts=pulumi.ResourceOptions(provider=primary.provider, depends_on=[topic_permission]),
 )
 

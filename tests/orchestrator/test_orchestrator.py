@@ -267,6 +267,7 @@ def test_other_alarms_and_states_are_ignored(
     result = invoke(event)
 
     assert (result["outcome"], result["detail"]) == ("ignored", detail)
+    assert world.reports() == []  # logged only
     assert _started() == []
     assert world.health.hits == []
 

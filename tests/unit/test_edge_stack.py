@@ -182,7 +182,14 @@ def test_cross_region_subscription_lives_with_the_topic_and_the_permission_with_
     function_arn = f"arn:aws:lambda:us-east-2:{ACCOUNT}:function:trading-dev-failover-use2"
     subscription = one(dev, "aws:sns/topicSubscription:TopicSubscription", "failover-subscription")
     assert subscription["region"] == "us-east-1"
-    assert subscription["inputs"] == {"topic": primary_topic, "protocol": "lambda", "endpoint": function_arn}
+    filter_policy = json.loads(subscription["inputs"].pop("filterPolicy"))
+    assert filter_policy == {"AlarmName": ["trading-dev-regional-health-use1"], "NewStateValue": ["ALARM"]}
+    assert subscription["inputs"] == {
+        "topic": primary_topic,
+        "protocol": "lambda",
+        "endpoint": function_arn,
+        "filterPolicyScope": "MessageBody",
+    }
     permission = one(dev, "aws:lambda/permission:Permission", "failover-from-primary-topic")
     assert permission["region"] == "us-east-2"
     assert permission["inputs"] == {

@@ -120,7 +120,12 @@ class Orchestrator:
         if isinstance(parsed, AlarmNotice):
             request = self._request_for_alarm(parsed)
             if isinstance(request, Outcome):
-                self._report(request)
+                if request.outcome == OUTCOME_IGNORED:
+                    # Logged, not published: an OK transition or a non-trigger alarm is not news,
+                    # and reporting it would page on every alarm change of the primary.
+                    logger.info("alarm ignored", extra={"report": request.to_json()})
+                else:
+                    self._report(request)
                 return request
         else:
             request = parsed
