@@ -49,3 +49,53 @@ plan-all: $(STAMP)
 policy: $(STAMP) ## apply the policy rules to PLAN=<plan file>
 	@test -n "$(PLAN)" || { echo "usage: make policy PLAN=build/plan/trading-data.dev.json" >&2; exit 2; }
 	$(PY) -m shared.policy $(PLAN)
+
+# --- deploy: Pulumi CLI targets (SPEC M2, §4) ------------------------------------------------
+# tools/deploy.py holds the logic (regions from projects/data/Pulumi.$(ENV).yaml, refusals,
+# default backend under .pulumi-state/, exact CLI lines); these targets only pass ENV/REGION.
+# Order: data -> primary region -> secondary region -> edge; destroy-all runs the reverse.
+# deploy-region / deploy-edge / deploy-all build the function archives first (make build).
+REGION ?=
+PULUMI_ARGS ?=
+DEPLOY := $(PY) tools/deploy.py
+
+.PHONY: deploy-data preview-data destroy-data deploy-region preview-region destroy-region \
+	deploy-edge preview-edge destroy-edge deploy-all destroy-all
+
+deploy-data: $(STAMP) ## pulumi up of trading-data, stack ENV
+	@$(DEPLOY) up data --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+
+preview-data: $(STAMP) ## pulumi preview of trading-data, stack ENV
+	@$(DEPLOY) preview data --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+
+destroy-data: $(STAMP) ## pulumi destroy of trading-data, stack ENV
+	@$(DEPLOY) destroy data --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+
+deploy-region: $(STAMP) build ## pulumi up of trading-region, stack ENV-REGION (a region of ENV)
+	@$(DEPLOY) up region --env '$(ENV)' --region '$(REGION)' --pulumi-args '$(PULUMI_ARGS)'
+
+preview-region: $(STAMP) ## pulumi preview of trading-region, stack ENV-REGION
+	@$(DEPLOY) preview region --env '$(ENV)' --region '$(REGION)' --pulumi-args '$(PULUMI_ARGS)'
+
+destroy-region: $(STAMP) ## pulumi destroy of trading-region, stack ENV-REGION
+	@$(DEPLOY) destroy region --env '$(ENV)' --region '$(REGION)' --pulumi-args '$(PULUMI_ARGS)'
+
+deploy-edge: $(STAMP) build ## pulumi up of trading-edge, stack ENV (make build first)
+	@$(DEPLOY) up edge --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+
+preview-edge: $(STAMP) ## pulumi preview of trading-edge, stack ENV
+	@$(DEPLOY) preview edge --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+
+destroy-edge: $(STAMP) ## pulumi destroy of trading-edge, stack ENV
+	@$(DEPLOY) destroy edge --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+
+deploy-all: $(STAMP) build ## up ENV: data -> primary region -> secondary region -> edge
+	@$(DEPLOY) up all --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+
+destroy-all: $(STAMP) ## destroy ENV in reverse: edge -> secondary -> primary -> data
+	@$(DEPLOY) destroy all --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+
+.PHONY: drill
+drill: $(STAMP) ## game day: lose the primary on a local emulator; the real orchestrator recovers
+	$(PY) -m drill $(DRILL_ARGS)
+# --- end deploy --------------------------------------------------------------------------------

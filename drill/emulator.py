@@ -40,8 +40,9 @@ lost by a failover, ``cancelling``, the members' own ``Status`` and endpoints mo
 client-side outages (connection errors) are :mod:`drill.faults`.
 
 In-process (``moto.mock_aws``) and in moto's server mode the same response class serves the
-request, so patching it works in both; for a separate server process run
-``python -m drill.emulator --port 5000``.
+request, so patching it works in both. ``python -m drill.emulator --port 0`` (what ``make drill``
+starts) runs moto's server with this extension in its own process, plus control endpoints under
+``/_drill/`` (:func:`control_app`) through which the drill reaches this process's state.
 """
 
 from __future__ import annotations
@@ -370,14 +371,93 @@ def _as_bool(value: Any) -> bool:
 
 # --- server mode --------------------------------------------------------------------------
 
+CONTROL_PREFIX = "/_drill/"
+
+
+def control_app(app: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap moto's WSGI app with the drill's control endpoints (this process's state).
+
+    ``POST /_drill/regions/<region>/unavailable`` | ``/available`` — :func:`set_region_available`;
+    ``POST /_drill/configure?describes_until_complete=<n|-1>`` — :func:`configure`;
+    ``GET /_drill/events`` — :func:`events` as JSON;
+    ``GET /_drill/writer?global_cluster_id=<id>`` — the writer ARN and status of a global cluster
+    without advancing a pending operation (``DescribeGlobalClusters`` would).
+    Everything else is moto.
+    """
+    import json
+    from urllib.parse import parse_qs
+
+    def respond(start_response: Callable[..., Any], status: str, body: Any) -> list[bytes]:
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(CONTROL_PREFIX):
+            return app(environ, start_response)
+        parts = path[len(CONTROL_PREFIX) :].strip("/").split("/")
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        method = environ.get("REQUEST_METHOD", "GET")
+        if (
+            method == "POST"
+            and len(parts) == 3
+            and parts[0] == "regions"
+            and parts[2] in ("available", "unavailable")
+        ):
+            set_region_available(parts[1], parts[2] == "available")
+            return respond(
+                start_response, "200 OK", {"region": parts[1], "available": parts[2] == "available"}
+            )
+        if method == "POST" and parts == ["configure"]:
+            raw = int(query.get("describes_until_complete", DEFAULT_DESCRIBES_UNTIL_COMPLETE))
+            configure(describes_until_complete=None if raw < 0 else raw)
+            return respond(start_response, "200 OK", {"describes_until_complete": raw})
+        if method == "GET" and parts == ["events"]:
+            return respond(start_response, "200 OK", [e.__dict__ for e in events()])
+        if method == "GET" and parts == ["writer"]:
+            return respond(start_response, "200 OK", _writer_view(query.get("global_cluster_id", "")))
+        return respond(start_response, "404 Not Found", {"error": f"unknown drill control path {path}"})
+
+    return wsgi
+
+
+def _writer_view(global_cluster_id: str) -> dict[str, Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.rds.models import rds_backends
+
+    for backend in rds_backends[DEFAULT_ACCOUNT_ID].values():
+        cluster = backend.global_clusters.get(global_cluster_id.lower())
+        if cluster is not None:
+            writer = next((m.db_cluster_arn for m in cluster.members if m.is_writer), None)
+            return {"status": cluster.status, "writer": writer}
+    return {"status": "not-found", "writer": None}
+
+
+def serve(host: str = "127.0.0.1", port: int = 0) -> Any:
+    """Start moto's server with this extension and the control endpoints in a thread.
+
+    Returns the werkzeug server (``server.server_port`` is the port, ``shutdown()`` stops it).
+    """
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    install()
+    app = control_app(DomainDispatcherApplication(create_backend_app))
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
 
 def main(argv: list[str] | None = None) -> None:
     """Run moto's server with this extension installed (``python -m drill.emulator``)."""
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--port", type=int, default=5000, help="0: any free port (printed)")
     parser.add_argument(
         "--describes-until-complete",
         type=int,
@@ -385,18 +465,18 @@ def main(argv: list[str] | None = None) -> None:
         help="DescribeGlobalClusters calls until a switchover/failover completes (-1: never)",
     )
     args = parser.parse_args(argv)
-    install()
     configure(
         describes_until_complete=None if args.describes_until_complete < 0 else args.describes_until_complete
     )
-    server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    print(f"moto + drill.emulator listening on http://{host}:{port}", flush=True)
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = serve(args.host, args.port)
+    print(f"moto + drill.emulator listening on http://{args.host}:{server.server_port}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
-        server.stop()
+        server.shutdown()
 
 
 if __name__ == "__main__":

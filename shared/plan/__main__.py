@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for path in write_plan_files(plan, out):
             print(f"wrote {path}")
+        print(
+            f"policy rules and budget of {env}: {plan.policy_seconds * 1000:.1f} ms "
+            f"over {len(plan.stacks)} plan(s)"
+        )
         documents[env] = plan.documents()
         for doc in plan.documents():
             for f in doc["policy"]:

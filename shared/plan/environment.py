@@ -12,6 +12,7 @@ from typing import Any
 from shared.contracts import stack_reference_name
 from shared.plan.runner import StackPlan, plan_stack
 from shared.plan.stackfiles import load_stack_config
+from shared.policy.budget import budget_findings, compute_budget
 from shared.policy.rules import evaluate
 
 DATA_PROJECT = "trading-data"
@@ -34,6 +35,8 @@ class EnvironmentPlan:
 
     environment: str
     stacks: list[tuple[PlannedStack, StackPlan, float]] = field(default_factory=list)
+    #: Wall time of the policy rules (and the budget) over every plan of the environment.
+    policy_seconds: float = 0.0
 
     def documents(self) -> list[dict[str, Any]]:
         return [plan.document for _, plan, _ in self.stacks]
@@ -70,12 +73,24 @@ def plan_environment(
         config = load_stack_config(planned.directory, planned.stack)
         started = time.perf_counter()
         plan = plan_stack(planned.directory, config, stack_exports=exports)
+        rules_started = time.perf_counter()
         plan.document["policy"] = evaluate(plan.document)
+        result.policy_seconds += time.perf_counter() - rules_started
         elapsed = time.perf_counter() - started
         exports[stack_reference_name(planned.project, planned.stack)] = plan.outputs
         result.stacks.append((planned, plan, elapsed))
         if on_stack:
             on_stack(planned, plan, elapsed)
+    # The RTO/RPO budget spans the environment (data targets, edge timings): judge it once all
+    # stacks are planned and file each finding with the plan of the resource it names (the edge
+    # plan when it names none), so the plan files and the exit code carry it.
+    budget_started = time.perf_counter()
+    documents = result.documents()
+    for finding in budget_findings(compute_budget(documents)):
+        owner = next((d for d in documents if any(r["urn"] == finding["urn"] for r in d["resources"])), None)
+        owner = owner or next((d for d in documents if d["project"] == EDGE_PROJECT), documents[0])
+        owner["policy"].append(finding)
+    result.policy_seconds += time.perf_counter() - budget_started
     return result
 
 

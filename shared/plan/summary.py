@@ -1,10 +1,12 @@
-"""``build/plan/SUMMARY.md``: resources per project and region, and policy findings."""
+"""``build/plan/SUMMARY.md``: resources per project and region, the RTO/RPO budget, policy findings."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from shared.policy.budget import Budget, compute_budget, format_seconds
 
 
 def resources_per_region(document: Mapping[str, Any]) -> dict[str, int]:
@@ -35,6 +37,7 @@ def render_summary(documents_by_env: Mapping[str, Iterable[Mapping[str, Any]]]) 
         for doc in docs:
             for region, count in resources_per_region(doc).items():
                 lines.append(f"| {doc['project']} | {doc['stack']} | {region} | {count} |")
+        lines += ["", *render_budget(compute_budget(docs))]
         findings = [(doc, f) for doc in docs for f in doc.get("policy", [])]
         mandatory = sum(1 for _, f in findings if f["severity"] == "mandatory")
         lines += ["", f"Policy: {mandatory} mandatory, {len(findings) - mandatory} advisory finding(s).", ""]
@@ -45,3 +48,52 @@ def render_summary(documents_by_env: Mapping[str, Iterable[Mapping[str, Any]]]) 
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def _against(value: float | None, target: int | None) -> str:
+    if target is None:
+        return "no target"
+    if value is None:
+        return f"**unbounded** (target {target} s)"
+    verdict = "within" if value <= target else "**over**"
+    return f"{verdict} target {target} s"
+
+
+def render_budget(budget: Budget) -> list[str]:
+    """Markdown lines of one environment's RTO/RPO budget (SPEC S6)."""
+    lines = ["### RTO/RPO budget", ""]
+    if not budget.edge_planned:
+        lines += [f"- {note}" for note in budget.notes]
+        lines += ["", "| store | worst-case RPO | how | against target |", "|---|---|---|---|"]
+        for store in budget.rpo:
+            shown = "not computed" if store.seconds is None else format_seconds(store.seconds)
+            judged = "not judged" if store.seconds is None else _against(store.seconds, budget.rpo_target)
+            lines.append(f"| {store.store} | {shown} | {store.source} | {judged} |")
+        return [*lines, ""]
+    src = budget.sources
+    lines += [
+        "| step | seconds | how |",
+        "|---|---|---|",
+        f"| detection (interval x failure threshold) | {format_seconds(budget.detection_seconds)} "
+        f"| {src.get('detection', '')} |",
+        f"| alarm evaluation (primary-down composite) | {format_seconds(budget.alarm_evaluation_seconds)} "
+        f"| {src.get('alarm', '')} |",
+        f"| orchestrator bound | {format_seconds(budget.orchestrator_seconds)} "
+        f"| {src.get('orchestrator', '')} |",
+        f"| DNS TTL | {format_seconds(budget.dns_ttl_seconds)} | {src.get('dns', '')} |",
+        "",
+        "| objective | worst case | against target |",
+        "|---|---|---|",
+        f"| RTO reads (detection + DNS) | {format_seconds(budget.rto_reads_seconds)} "
+        f"| {_against(budget.rto_reads_seconds, budget.rto_target)} |",
+        "| RTO writes (max(alarms + orchestrator, detection + DNS)) "
+        f"| {format_seconds(budget.rto_writes_seconds)} "
+        f"| {_against(budget.rto_writes_seconds, budget.rto_target)} |",
+    ]
+    for store in budget.rpo:
+        lines.append(
+            f"| RPO {store.store} ({store.source}) | {format_seconds(store.seconds)} "
+            f"| {_against(store.seconds, budget.rpo_target)}{' (advisory)' if store.store == 's3' else ''} |"
+        )
+    lines += [""] + [f"- {note}" for note in budget.notes]
+    return [*lines, ""] if budget.notes else lines

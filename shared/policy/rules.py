@@ -19,6 +19,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.runtimes import (
+    CANARY_RUNTIMES,
+    SUPPORTED_LAMBDA_PYTHON_RUNTIMES,
+    check_canary_runtime,
+    check_lambda_python_runtime,
+)
 from shared.tags import REQUIRED_TAG_KEYS
 
 MANDATORY = "mandatory"
@@ -138,16 +144,22 @@ def resource_rule(
 
 
 def stack_rule(
-    rule_id: str, description: str, *, severity: str = MANDATORY
+    rule_id: str, description: str, *, severity: str = MANDATORY, expressible_in_pack: bool = False
 ) -> Callable[
     [Callable[[PlanView], Iterable[tuple[str, str]]]], Callable[[PlanView], Iterable[tuple[str, str]]]
 ]:
-    """Register a :class:`StackRule` (decorator)."""
+    """Register a :class:`StackRule` (decorator).
+
+    ``expressible_in_pack=True`` marks a rule that reads only what pulumi-policy's stack
+    validation sees (types, inputs, regions, providers, parents, dependencies, protect,
+    ignore-changes) and never the stack config, outputs or retain-on-delete; the policy pack
+    then runs it as a ``StackValidationPolicy``.
+    """
 
     def wrap(
         fn: Callable[[PlanView], Iterable[tuple[str, str]]],
     ) -> Callable[[PlanView], Iterable[tuple[str, str]]]:
-        _register(StackRule(rule_id, severity, description, fn))
+        _register(StackRule(rule_id, severity, description, fn, expressible_in_pack))
         return fn
 
     return wrap
@@ -327,6 +339,23 @@ def _world_open(r: ResourceView) -> Iterator[str]:
 # IAM: no "*" on data resources
 # --------------------------------------------------------------------------------------------
 DATA_SERVICES = ("rds", "dynamodb", "s3", "secretsmanager", "kms", "sns", "sqs", "lambda")
+_BROAD_MANAGED_POLICIES = frozenset({"AdministratorAccess", "PowerUserAccess"})
+#: Account-level listing actions that IAM cannot scope to a resource (``Resource`` must be
+#: ``*``); they name no data, so they are not a wildcard on data resources. The Synthetics
+#: canary role needs ``s3:ListAllMyBuckets``, for example.
+UNSCOPABLE_DATA_ACTIONS = frozenset(
+    {
+        "s3:ListAllMyBuckets",
+        "dynamodb:ListTables",
+        "dynamodb:ListStreams",
+        "sns:ListTopics",
+        "sqs:ListQueues",
+        "lambda:ListFunctions",
+        "kms:ListAliases",
+        "kms:ListKeys",
+        "secretsmanager:ListSecrets",
+    }
+)
 
 
 def _statements(policy: Any) -> Iterator[dict[str, Any]]:
@@ -340,14 +369,30 @@ def _statements(policy: Any) -> Iterator[dict[str, Any]]:
     "IAM grants on data services name their resources",
     "aws:iam/rolePolicy:RolePolicy",
     "aws:iam/policy:Policy",
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
 )
 def _iam_wildcards(r: ResourceView) -> Iterator[str]:
-    for stmt in _statements(r.inputs.get("policy")):
+    if r.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+        # AWS-managed "full access" policies are "*" on the service's every resource.
+        arn = str(r.inputs.get("policyArn", ""))
+        managed = arn.rsplit("/", 1)[-1]
+        if ":aws:policy/" in arn and (managed in _BROAD_MANAGED_POLICIES or managed.endswith("FullAccess")):
+            yield f"attaches the AWS-managed policy {managed}, which grants '*' on data services"
+        return
+    policies = (
+        [p.get("policy") for p in _as_list(r.inputs.get("inlinePolicies")) if isinstance(p, dict)]
+        if r.type == "aws:iam/role:Role"
+        else [r.inputs.get("policy")]
+    )
+    for stmt in (s for policy in policies for s in _statements(policy)):
         actions = [str(a) for a in _as_list(stmt.get("Action"))]
         resources = [str(x) for x in _as_list(stmt.get("Resource"))]
         if any(a == "*" or a.endswith(":*") for a in actions):
             yield f"statement {stmt.get('Sid', '?')} grants a wildcard action {actions}"
-        data_actions = [a for a in actions if a.split(":")[0] in DATA_SERVICES]
+        data_actions = [
+            a for a in actions if a.split(":")[0] in DATA_SERVICES and a not in UNSCOPABLE_DATA_ACTIONS
+        ]
         if data_actions and any(x == "*" or x.endswith(":*") for x in resources):
             yield f"statement {stmt.get('Sid', '?')} grants {data_actions} on '*'"
 
@@ -810,3 +855,533 @@ def _service_protection(plan: PlanView) -> Iterator[tuple[str, str]]:
 def rules_expressible_in_pack() -> list[ResourceRule]:
     """The rules the pulumi-policy pack runs (per-resource rules)."""
     return [r for r in RULES if isinstance(r, ResourceRule) and r.expressible_in_pack]
+
+
+def stack_rules_expressible_in_pack() -> list[StackRule]:
+    """The whole-graph rules the pulumi-policy pack runs as stack validation."""
+    return [r for r in RULES if isinstance(r, StackRule) and r.expressible_in_pack]
+
+
+# ============================================================================================
+# credentials of the global database (issue 6)
+# ============================================================================================
+#: The plan files' stand-in for a secret value (``shared.plan.monitor.REDACTED``).
+SECRET_PLACEHOLDER = "[secret]"
+RANDOM_PASSWORD_TYPE = "random:index/randomPassword:RandomPassword"
+
+
+@resource_rule(
+    "no-managed-master-password",
+    "No member of the global database uses the RDS-managed master password",
+    "aws:rds/cluster:Cluster",
+)
+def _managed_password(r: ResourceView) -> Iterator[str]:
+    if r.inputs.get("manageMasterUserPassword"):
+        yield (
+            "manageMasterUserPassword is set; Aurora global databases don't support the "
+            "RDS-managed password (generate it with pulumi-random and store it in Secrets Manager)"
+        )
+
+
+@stack_rule(
+    "password-generated",
+    "A cluster's master password comes from random.RandomPassword, as a secret, never a literal",
+    expressible_in_pack=True,
+)
+def _password_generated(plan: PlanView) -> Iterator[tuple[str, str]]:
+    generated = {r.urn for r in plan.of_type(RANDOM_PASSWORD_TYPE)}
+    for cluster in plan.of_type("aws:rds/cluster:Cluster"):
+        for key in ("masterPassword", "masterPasswordWo"):
+            value = cluster.inputs.get(key)
+            if value in (None, ""):
+                continue
+            if not generated & set(cluster.dependencies):
+                yield cluster.urn, f"{key} does not come from a random.RandomPassword (literal or config)"
+            # The pack sees secrets unwrapped; only plan files show whether the value is secret.
+            if plan.document.get("source") != PACK_SOURCE and value != SECRET_PLACEHOLDER:
+                yield cluster.urn, f"{key} is a plain value, not a secret"
+
+
+# ============================================================================================
+# region tier: functions and API Gateway (issue 6)
+# ============================================================================================
+#: Optional tag that names a function's role explicitly; it wins over the name convention.
+FUNCTION_ROLE_TAG = "Component"
+ROLE_API = "api"
+ROLE_PROCESSOR = "processor"
+ROLE_ORCHESTRATOR = "orchestrator"
+_ROLE_TOKENS = {
+    "api": ROLE_API,
+    "processor": ROLE_PROCESSOR,
+    "orchestrator": ROLE_ORCHESTRATOR,
+    "failover": ROLE_ORCHESTRATOR,
+}
+#: Timeouts a function's job needs (SPEC R2, E7): the API answers within API Gateway's 29 s
+#: integration limit; the processor and the orchestrator need their full 300 s.
+API_MAX_TIMEOUT_SECONDS = 29
+PROCESSOR_MIN_TIMEOUT_SECONDS = 300
+ORCHESTRATOR_MIN_TIMEOUT_SECONDS = 300
+LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3
+FUNCTION_TYPE = "aws:lambda/function:Function"
+
+
+def function_role(r: ResourceView) -> str | None:
+    """The role of a Lambda function: ``api``, ``processor``, ``orchestrator`` or None.
+
+    Convention (robust to logical-name changes): the ``Component`` tag if set; otherwise the
+    component part of the physical name ``trading-<env>-<component>[-<region code>]`` built by
+    :func:`shared.naming.physical_name` (the ``name`` input, else the logical name), where a
+    hyphen-separated token ``api``, ``processor``, ``orchestrator`` or ``failover`` names the role.
+    The first two tokens (product and environment) are skipped so an environment called ``api``
+    does not make every function an API.
+    """
+    tags = r.inputs.get("tags")
+    if isinstance(tags, dict) and isinstance(tags.get(FUNCTION_ROLE_TAG), str):
+        return _ROLE_TOKENS.get(tags[FUNCTION_ROLE_TAG].lower())
+    name = str(r.inputs.get("name") or r.name)
+    tokens = name.split("-")
+    if len(tokens) > 2 and tokens[0] == "trading":
+        tokens = tokens[2:]
+    for token in tokens:
+        if token in _ROLE_TOKENS:
+            return _ROLE_TOKENS[token]
+    return None
+
+
+def _timeout(r: ResourceView) -> int:
+    value = r.inputs.get("timeout")
+    return value if isinstance(value, int) else LAMBDA_DEFAULT_TIMEOUT_SECONDS
+
+
+@resource_rule(
+    "function-timeout",
+    "Function timeouts fit their job: api <= 29 s, processor >= 300 s, orchestrator >= 300 s",
+    FUNCTION_TYPE,
+)
+def _function_timeout(r: ResourceView) -> Iterator[str]:
+    role, timeout = function_role(r), _timeout(r)
+    if role == ROLE_API and timeout > API_MAX_TIMEOUT_SECONDS:
+        yield f"api timeout {timeout}s exceeds API Gateway's {API_MAX_TIMEOUT_SECONDS}s integration limit"
+    elif role == ROLE_PROCESSOR and timeout < PROCESSOR_MIN_TIMEOUT_SECONDS:
+        yield f"processor timeout {timeout}s is below the {PROCESSOR_MIN_TIMEOUT_SECONDS}s a batch needs"
+    elif role == ROLE_ORCHESTRATOR and timeout < ORCHESTRATOR_MIN_TIMEOUT_SECONDS:
+        yield (
+            f"orchestrator timeout {timeout}s is below the {ORCHESTRATOR_MIN_TIMEOUT_SECONDS}s a "
+            "promotion and its bounded wait need"
+        )
+
+
+@resource_rule(
+    "function-vpc-placement",
+    "api and processor run in the VPC (they reach the database); the orchestrator runs outside it",
+    FUNCTION_TYPE,
+)
+def _function_vpc(r: ResourceView) -> Iterator[str]:
+    role = function_role(r)
+    vpc = r.inputs.get("vpcConfig") or {}
+    subnets, groups = _as_list(vpc.get("subnetIds")), _as_list(vpc.get("securityGroupIds"))
+    if role in (ROLE_API, ROLE_PROCESSOR) and not (subnets and groups):
+        yield f"{role} function needs the database but has no vpcConfig with subnets and security groups"
+    elif role == ROLE_ORCHESTRATOR and (subnets or groups):
+        yield "orchestrator is in a VPC; it must reach AWS APIs and public endpoints while a region is down"
+
+
+@resource_rule(
+    "orchestrator-guards",
+    "The orchestrator runs once at a time (reserved concurrency 1) and has a dead-letter queue",
+    FUNCTION_TYPE,
+)
+def _orchestrator_guards(r: ResourceView) -> Iterator[str]:
+    if function_role(r) != ROLE_ORCHESTRATOR:
+        return
+    if r.inputs.get("reservedConcurrentExecutions") != 1:
+        yield f"reservedConcurrentExecutions is {r.inputs.get('reservedConcurrentExecutions')!r}, not 1"
+    if not (r.inputs.get("deadLetterConfig") or {}).get("targetArn"):
+        yield "no dead-letter queue (deadLetterConfig.targetArn); a failed run would be silent"
+
+
+@resource_rule(
+    "lambda-runtime-supported",
+    "Functions run on a supported Lambda Python runtime (shared/runtimes.py)",
+    FUNCTION_TYPE,
+)
+def _lambda_runtime(r: ResourceView) -> Iterator[str]:
+    if r.inputs.get("packageType") == "Image":
+        return
+    runtime = r.inputs.get("runtime")
+    if runtime not in SUPPORTED_LAMBDA_PYTHON_RUNTIMES:
+        try:
+            check_lambda_python_runtime(runtime)  # type: ignore[arg-type]
+        except ValueError as exc:
+            yield str(exc)
+
+
+@resource_rule(
+    "stage-access-logs",
+    "API stages write JSON access logs to a log group of their region",
+    "aws:apigateway/stage:Stage",
+)
+def _stage_access_logs(r: ResourceView) -> Iterator[str]:
+    settings = r.inputs.get("accessLogSettings") or {}
+    destination, fmt = settings.get("destinationArn"), settings.get("format")
+    if not destination or not fmt:
+        yield "stage has no access logs (accessLogSettings.destinationArn and format)"
+        return
+    try:
+        is_json = isinstance(json.loads(fmt), dict)
+    except (TypeError, ValueError):
+        is_json = False
+    if not is_json:
+        yield "access log format is not a JSON object"
+    log_region = arn_region(destination)
+    if log_region and r.region and log_region != r.region:
+        yield f"access logs go to {log_region}, not the stage's region {r.region}"
+
+
+@stack_rule(
+    "stage-throttling",
+    "Every stage has method settings on */* with throttling (rate and burst > 0) and metrics",
+    expressible_in_pack=True,
+)
+def _stage_throttling(plan: PlanView) -> Iterator[tuple[str, str]]:
+    settings = [
+        m
+        for m in plan.of_type("aws:apigateway/methodSettings:MethodSettings")
+        if m.inputs.get("methodPath") == "*/*"
+    ]
+    for stage in plan.of_type("aws:apigateway/stage:Stage"):
+        mine = [
+            m.inputs.get("settings") or {}
+            for m in settings
+            if m.inputs.get("restApi") == stage.inputs.get("restApi")
+            and m.inputs.get("stageName") == stage.inputs.get("stageName")
+        ]
+        if not mine:
+            yield stage.urn, "stage has no method settings on */* (throttling and metrics)"
+            continue
+        s = mine[0]
+        for key in ("throttlingRateLimit", "throttlingBurstLimit"):
+            value = s.get(key)
+            if not isinstance(value, int | float) or value <= 0:
+                yield stage.urn, f"method settings {key} is {value!r}; throttling needs a positive limit"
+        if s.get("metricsEnabled") is not True:
+            yield stage.urn, "method settings do not enable metrics"
+
+
+@resource_rule(
+    "function-tracing-active",
+    "The api and processor functions trace with X-Ray (tracingConfig.mode Active)",
+    FUNCTION_TYPE,
+)
+def _function_tracing(r: ResourceView) -> Iterator[str]:
+    if function_role(r) in (ROLE_API, ROLE_PROCESSOR):
+        mode = (r.inputs.get("tracingConfig") or {}).get("mode")
+        if mode != "Active":
+            yield f"tracingConfig.mode is {mode!r}, not 'Active'"
+
+
+@resource_rule(
+    "stream-mapping-guards",
+    "A stream consumer filters its records, reports partial batch failures and has an on-failure destination",
+    "aws:lambda/eventSourceMapping:EventSourceMapping",
+)
+def _stream_mapping(r: ResourceView) -> Iterator[str]:
+    if "/stream/" not in str(r.inputs.get("eventSourceArn", "")):
+        return
+    if "ReportBatchItemFailures" not in _as_list(r.inputs.get("functionResponseTypes")):
+        yield "functionResponseTypes lacks ReportBatchItemFailures: one bad record retries the whole batch"
+    if not ((r.inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn"):
+        yield "no on-failure destination: records that exhaust their retries would be dropped silently"
+    if not _as_list((r.inputs.get("filterCriteria") or {}).get("filters")):
+        yield "no filter criteria: the consumer would also process records of the other region"
+
+
+@resource_rule(
+    "invoke-permission-scoped",
+    "A Lambda permission for an AWS service names the source (sourceArn)",
+    "aws:lambda/permission:Permission",
+)
+def _invoke_scoped(r: ResourceView) -> Iterator[str]:
+    principal = str(r.inputs.get("principal", ""))
+    if principal.endswith(".amazonaws.com") and not r.inputs.get("sourceArn"):
+        yield f"{principal} may invoke the function from any source (no sourceArn)"
+    source = r.inputs.get("sourceArn")
+    if principal == "apigateway.amazonaws.com" and isinstance(source, str) and source.endswith(":*"):
+        yield "sourceArn allows every API of the account; scope it to the API's execution ARN"
+
+
+@resource_rule(
+    "api-regional-endpoint",
+    "The REST API has a regional endpoint (its region's own entry point for failover DNS)",
+    "aws:apigateway/restApi:RestApi",
+)
+def _api_regional(r: ResourceView) -> Iterator[str]:
+    types = _as_list((r.inputs.get("endpointConfiguration") or {}).get("types"))
+    if types != ["REGIONAL"]:
+        yield f"endpoint types are {types or 'EDGE (default)'}, not REGIONAL"
+
+
+@resource_rule(
+    "log-group-retention",
+    "Log groups keep their events for a set number of days",
+    "aws:cloudwatch/logGroup:LogGroup",
+    severity=ADVISORY,
+)
+def _log_retention(r: ResourceView) -> Iterator[str]:
+    retention = r.inputs.get("retentionInDays")
+    if not isinstance(retention, int) or retention <= 0:
+        yield "retentionInDays is not set: events are kept (and paid for) forever"
+
+
+# ============================================================================================
+# edge tier: health checks, alarms, topics, canaries, failover wiring (issue 6)
+# ============================================================================================
+#: Route 53 accepts only these request intervals (SPEC E2, S1).
+HEALTH_CHECK_INTERVALS = (10, 30)
+HEALTH_CHECK_DEFAULT_INTERVAL = 30
+MIN_HEALTH_CHECKER_REGIONS = 3
+#: The only region where Route 53 publishes ``HealthCheckStatus`` metrics.
+HEALTH_CHECK_METRICS_REGION = "us-east-1"
+METRIC_ALARM_TYPE = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE_ALARM_TYPE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+HEALTH_CHECK_TYPE = "aws:route53/healthCheck:HealthCheck"
+
+
+@resource_rule(
+    "healthcheck-interval",
+    "Route 53 health checks probe every 10 or 30 seconds",
+    HEALTH_CHECK_TYPE,
+)
+def _healthcheck_interval(r: ResourceView) -> Iterator[str]:
+    interval = r.inputs.get("requestInterval", HEALTH_CHECK_DEFAULT_INTERVAL)
+    if interval not in HEALTH_CHECK_INTERVALS:
+        yield f"requestInterval is {interval!r}; Route 53 allows only {list(HEALTH_CHECK_INTERVALS)}"
+
+
+@resource_rule(
+    "healthcheck-shape",
+    "Health checks are HTTPS on 443, measure latency and use at least three checker regions",
+    HEALTH_CHECK_TYPE,
+)
+def _healthcheck_shape(r: ResourceView) -> Iterator[str]:
+    if r.inputs.get("type") not in ("HTTPS", "HTTPS_STR_MATCH"):
+        yield f"type is {r.inputs.get('type')!r}, not HTTPS"
+    if r.inputs.get("port", 443) != 443:
+        yield f"port is {r.inputs.get('port')!r}, not 443"
+    if r.inputs.get("measureLatency") is not True:
+        yield "measureLatency is off"
+    regions = r.inputs.get("regions")
+    if regions is not None and len(_as_list(regions)) < MIN_HEALTH_CHECKER_REGIONS:
+        yield f"{len(_as_list(regions))} checker region(s); at least {MIN_HEALTH_CHECKER_REGIONS} are needed"
+
+
+def alarm_metrics(r: ResourceView) -> list[tuple[str, str]]:
+    """``(namespace, metricName)`` of a metric alarm, including those inside ``metricQueries``."""
+    found = []
+    if r.inputs.get("metricName"):
+        found.append((str(r.inputs.get("namespace", "")), str(r.inputs["metricName"])))
+    for query in _as_list(r.inputs.get("metricQueries")):
+        metric = (query.get("metric") or {}) if isinstance(query, dict) else {}
+        if metric.get("metricName"):
+            found.append((str(metric.get("namespace", "")), str(metric["metricName"])))
+    return found
+
+
+@resource_rule(
+    "healthcheck-alarm-us-east-1",
+    "Alarms on Route 53 HealthCheckStatus live in us-east-1 (the only region with those metrics)",
+    METRIC_ALARM_TYPE,
+)
+def _healthcheck_alarm_region(r: ResourceView) -> Iterator[str]:
+    if ("AWS/Route53", "HealthCheckStatus") in alarm_metrics(r) and r.region != HEALTH_CHECK_METRICS_REGION:
+        yield (
+            f"HealthCheckStatus alarm is in {r.region or 'no region'}; Route 53 publishes those "
+            f"metrics only in {HEALTH_CHECK_METRICS_REGION}, so it would never leave INSUFFICIENT_DATA"
+        )
+
+
+@resource_rule(
+    "alarm-actions-same-region",
+    "Every alarm has alarm and OK actions, all on targets of its own region",
+    METRIC_ALARM_TYPE,
+    COMPOSITE_ALARM_TYPE,
+)
+def _alarm_actions(r: ResourceView) -> Iterator[str]:
+    if r.inputs.get("actionsEnabled") is False:
+        yield "actionsEnabled is false"
+    for key in ("alarmActions", "okActions"):
+        if not _as_list(r.inputs.get(key)):
+            yield f"alarm has no {key}"
+    for key in ("alarmActions", "okActions", "insufficientDataActions"):
+        for action in _as_list(r.inputs.get(key)):
+            action_region = arn_region(action)
+            if action_region and r.region and action_region != r.region:
+                yield f"{key} target {action} is in {action_region}, not the alarm's region {r.region}"
+
+
+@resource_rule(
+    "alarm-missing-data-explicit",
+    "Every metric alarm states its missing-data policy",
+    METRIC_ALARM_TYPE,
+)
+def _alarm_missing_data(r: ResourceView) -> Iterator[str]:
+    if r.inputs.get("treatMissingData") not in ("breaching", "notBreaching", "ignore", "missing"):
+        yield "treatMissingData is not set explicitly"
+
+
+_ALARM_TERM = re.compile(r'ALARM\(\s*("?)([^")]+)\1\s*\)')
+
+
+def composite_references(rule: str) -> list[str]:
+    """The alarm names or ARNs inside a composite alarm rule's ``ALARM(...)`` terms."""
+    return [m.group(2).strip() for m in _ALARM_TERM.finditer(rule)]
+
+
+def alarm_name_of(reference: str) -> str:
+    """The alarm name of an alarm ARN (``arn:...:alarm:<name>``) or of a bare name."""
+    return reference.split(":alarm:", 1)[1] if ":alarm:" in reference else reference
+
+
+@resource_rule(
+    "composite-alarm-or",
+    "Composite alarms are an OR of ALARM() terms on alarms of their own region",
+    COMPOSITE_ALARM_TYPE,
+)
+def _composite_or(r: ResourceView) -> Iterator[str]:
+    rule = r.inputs.get("alarmRule")
+    if not isinstance(rule, str) or not composite_references(rule):
+        yield "alarmRule references no ALARM() term"
+        return
+    rest = _ALARM_TERM.sub(" ", rule)
+    words = set(re.findall(r"[A-Za-z_]+", rest))
+    if "AND" in words:
+        yield "alarmRule joins alarms with AND: one failing signal must be enough (use OR)"
+    other = sorted(words - {"OR", "AND"})
+    if other or re.search(r"[^\sA-Za-z_()]", rest):
+        yield f"alarmRule has terms other than OR of ALARM(): {other or rest.split()}"
+    for ref in composite_references(rule):
+        ref_region = arn_region(ref)
+        if ref_region and r.region and ref_region != r.region:
+            yield f"alarmRule references {alarm_name_of(ref)} in {ref_region}; composites see only {r.region}"
+
+
+@resource_rule(
+    "canary-runtime-supported",
+    "Canaries run on a supported, non-deprecated Node.js Puppeteer runtime (shared/runtimes.py)",
+    "aws:synthetics/canary:Canary",
+)
+def _canary_runtime(r: ResourceView) -> Iterator[str]:
+    runtime = r.inputs.get("runtimeVersion")
+    if runtime not in CANARY_RUNTIMES:
+        try:
+            check_canary_runtime(runtime)  # type: ignore[arg-type]
+        except ValueError as exc:
+            yield str(exc)
+
+
+@resource_rule(
+    "canary-shape",
+    "Canaries probe every minute and delete their Lambda with them",
+    "aws:synthetics/canary:Canary",
+)
+def _canary_shape(r: ResourceView) -> Iterator[str]:
+    if r.inputs.get("deleteLambda") is not True:
+        yield "deleteLambda is off: the canary's function and layer would outlive it"
+    expression = str((r.inputs.get("schedule") or {}).get("expression", ""))
+    if expression not in ("rate(1 minute)", "rate(1 minutes)"):
+        yield f"schedule is {expression or 'missing'!r}, not rate(1 minute)"
+
+
+_CLOUDWATCH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def _principal_services(stmt: Mapping[str, Any]) -> set[str]:
+    principal = stmt.get("Principal")
+    if isinstance(principal, dict):
+        return {str(s) for s in _as_list(principal.get("Service"))}
+    return set()
+
+
+def _grants(stmt: Mapping[str, Any], action: str) -> bool:
+    actions = [str(a) for a in _as_list(stmt.get("Action"))]
+    prefix = action.rstrip("*")
+    return any(
+        a in (action, "kms:*", "*") or (a.endswith("*") and prefix.startswith(a[:-1])) for a in actions
+    )
+
+
+@resource_rule(
+    "sns-key-usable-by-cloudwatch",
+    "A key that encrypts topics also lets CloudWatch alarms use it (kms:Decrypt, kms:GenerateDataKey*)",
+    "aws:kms/key:Key",
+    "aws:kms/replicaKey:ReplicaKey",
+)
+def _sns_key_cloudwatch(r: ResourceView) -> Iterator[str]:
+    statements = list(_statements(r.inputs.get("policy")))
+    if not any("sns.amazonaws.com" in _principal_services(s) for s in statements):
+        return
+    cloudwatch = [s for s in statements if "cloudwatch.amazonaws.com" in _principal_services(s)]
+    missing = [a for a in _CLOUDWATCH_KEY_ACTIONS if not any(_grants(s, a) for s in cloudwatch)]
+    if missing:
+        yield (
+            f"key policy admits SNS but not cloudwatch.amazonaws.com for {missing}: an encrypted "
+            "topic would accept the alarm's publish and deliver nothing"
+        )
+
+
+def _orchestrators(plan: PlanView) -> list[ResourceView]:
+    return [f for f in plan.of_type(FUNCTION_TYPE) if function_role(f) == ROLE_ORCHESTRATOR]
+
+
+def _function_arn_names(arn: Any) -> str:
+    return str(arn).split(":function:", 1)[-1].split(":", 1)[0]
+
+
+@stack_rule(
+    "cross-region-subscription",
+    "The primary's topic delivers to the orchestrator in the secondary (subscription in the "
+    "topic's region, invoke permission in the function's region with the topic as source)",
+)
+def _cross_region_subscription(plan: PlanView) -> Iterator[tuple[str, str]]:
+    subscriptions = [
+        s
+        for s in plan.of_type("aws:sns/topicSubscription:TopicSubscription")
+        if s.inputs.get("protocol") == "lambda"
+    ]
+    permissions = list(plan.of_type("aws:lambda/permission:Permission"))
+    topic_arns = (plan.document.get("outputs") or {}).get("topicArns")
+    for fn in _orchestrators(plan):
+        name = str(fn.inputs.get("name") or fn.name)
+        if isinstance(topic_arns, dict) and topic_arns:
+            primaries = sorted(r for r in topic_arns if r != fn.region)
+        else:
+            primaries = sorted({t.region for t in plan.of_type("aws:sns/topic:Topic")} - {fn.region})
+        for primary in primaries:
+            subs = [
+                s
+                for s in subscriptions
+                if arn_region(s.inputs.get("topic")) == primary
+                and _function_arn_names(s.inputs.get("endpoint")) == name
+            ]
+            if not subs:
+                yield fn.urn, f"no subscription from the {primary} topic to the orchestrator in {fn.region}"
+                continue
+            for s in subs:
+                if s.region != primary:
+                    yield s.urn, f"subscription is created in {s.region}, not in its topic's region {primary}"
+                permitted = [
+                    p
+                    for p in permissions
+                    if p.inputs.get("principal") == "sns.amazonaws.com"
+                    and p.inputs.get("sourceArn") == s.inputs.get("topic")
+                    and _function_arn_names(p.inputs.get("function")) == name
+                ]
+                if not permitted:
+                    yield s.urn, "no lambda.Permission lets that topic (as sourceArn) invoke the orchestrator"
+                for p in permitted:
+                    if p.region != fn.region:
+                        yield p.urn, f"invoke permission is in {p.region}, not the function's {fn.region}"
+
+
+# Filled in by ``shared.policy.pack`` for documents built from pulumi-policy stack validation.
+PACK_SOURCE = "policy-pack"

@@ -61,7 +61,8 @@ def test_data_plan_file_matches_schema_field_by_field(plan_dir: Path):
     component = by_name["network-us-east-1"]
     assert component["type"] == "trading:data:RegionalNetwork" and component["region"] == ""
     assert doc["outputs"]["primaryRegion"] == "us-east-1"
-    assert doc["policy"] == []
+    # The one finding: trade documents replicate within RTC's 15 min, over rpoSeconds (advisory).
+    assert [(f["rule"], f["severity"]) for f in doc["policy"]] == [("rpo-budget-documents", "advisory")]
 
 
 def test_summary_lists_resources_per_region(plan_dir: Path):
@@ -69,6 +70,12 @@ def test_summary_lists_resources_per_region(plan_dir: Path):
     assert "| trading-data | dev | us-east-1 |" in summary
     assert "| trading-data | dev | us-east-2 |" in summary
     assert "Policy: 0 mandatory" in summary
+    # The RTO/RPO budget (S6): the S3 window is judged from the data plan in every state.
+    assert "### RTO/RPO budget" in summary
+    assert (
+        "| RPO s3 (replication time control 15 min) | 900 s | **over** target 60 s (advisory) |" in summary
+        or ("| s3 | 900 s | replication time control 15 min | **over** target 60 s |" in summary)
+    )
 
 
 def test_secrets_are_redacted():

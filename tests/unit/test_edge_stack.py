@@ -475,7 +475,7 @@ def test_a_deprecated_canary_runtime_stops_the_plan() -> None:
 
 
 # -- E7 --------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("env", "timeout", "mode"), [("dev", 600, "manual"), ("prod", 900, "automatic")])
+@pytest.mark.parametrize(("env", "timeout", "mode"), [("dev", 600, "manual"), ("prod", 600, "automatic")])
 def test_orchestrator_function(env: str, timeout: int, mode: str) -> None:
     stack = edge_plan(env)
     function = one(stack, "aws:lambda/function:Function", "failover-function")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
 from shared.contracts import region as region_contract
 from shared.errors import ConfigError
 from shared.plan import runner
+from shared.plan.schema import PLAN_FILE_SCHEMA
 from tests.planning import of_type, one
 from tests.unit.region_planning import committed_region_plan, data_exports, region_plan
 
@@ -421,6 +423,11 @@ def test_stage_named_after_the_environment_with_json_access_logs(stack, plan):
     methods = [m["urn"] for m in of_type(plan, "aws:apigateway/method:Method")]
     integrations = [i["urn"] for i in of_type(plan, "aws:apigateway/integration:Integration")]
     assert set(methods + integrations) <= set(deployment["dependencies"])
+    api_fn = one(plan, FUNCTION, "api-function")
+    assert set(deployment["inputs"]["triggers"]) == {"routes", "function"}
+    assert deployment["inputs"]["triggers"]["function"].endswith(
+        f":function:{api_fn['inputs']['name']}/invocations"
+    )
 
 
 @pytest.mark.parametrize(("rate", "burst"), [("50", "100"), ("1234.5", "77")])
@@ -579,6 +586,7 @@ def test_make_plan_writes_the_region_plan_files_fed_by_the_data_stack(tmp_path, 
     data_outputs = json.loads(paths[0].read_text())["outputs"]
     for path, region in zip(paths[1:3], ("us-east-1", "us-east-2"), strict=True):
         document = json.loads(path.read_text())
+        jsonschema.validate(document, PLAN_FILE_SCHEMA)
         assert (document["project"], document["stack"]) == ("trading-region", f"{env}-{region}")
         assert document["config"]["aws:region"] == region
         assert document["outputs"]["region"] == region

@@ -166,7 +166,9 @@ class RegionalApi(pulumi.ComponentResource):
             f"{name}-deployment",
             rest_api=self.rest_api.id,
             description=f"trading {env} order API routes {routes_fingerprint()[:12]}",
-            triggers={"routes": routes_fingerprint()},
+            # A stage serves the deployment it points at: redeploy when a route or the
+            # integrations' target changes, never otherwise.
+            triggers={"routes": routes_fingerprint(), "function": args.function.function.invoke_arn},
             opts=child.merge(pulumi.ResourceOptions(depends_on=route_resources)),
         )
         self.access_log_group = aws.cloudwatch.LogGroup(

@@ -1,0 +1,83 @@
+"""Runbooks and the architecture doc name only make targets and contract outputs that exist."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared.contracts import data, edge, region
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DOCS = sorted((REPO_ROOT / "docs").rglob("*.md"))
+
+
+def _make_targets() -> set[str]:
+    proc = subprocess.run(
+        ["make", "-p", "-q", "-o", "build", "-o", ".venv/.installed", "help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {m.group(1) for m in re.finditer(r"^([a-z][a-z-]*):", proc.stdout, re.MULTILINE)}
+
+
+@pytest.mark.parametrize(
+    ("name", "ties"),
+    [
+        ("planned-switchover", ['"action": "switchover"', "make preview-region"]),
+        ("unplanned-failover", ['"action": "failover"', "make drill", "primaryDownAlarmArn"]),
+        ("failback", ['"action": "failback"', "make deploy-region"]),
+        (
+            "per-region-rollout",
+            ["make deploy-region ENV=prod REGION=us-east-1", "make deploy-edge", "make destroy-all"],
+        ),
+        ("config-while-failed-over", ["make deploy-data", "globalClusterIdentifier"]),
+    ],
+)
+def test_each_runbook_is_tied_to_make_targets_and_event_formats(name, ties):
+    text = (REPO_ROOT / "docs" / "runbooks" / f"{name}.md").read_text()
+    assert [t for t in ties if t not in text] == []
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_make_targets_named_in_docs_exist(doc):
+    targets = _make_targets()
+    named = set(re.findall(r"`make ([a-z][a-z-]*)", doc.read_text()))
+    assert named - targets == set()
+
+
+def test_architecture_names_every_contract_output():
+    text = (REPO_ROOT / "docs" / "architecture.md").read_text()
+    keys = [*data.TOP_LEVEL_KEYS, *data.REGIONAL_KEYS, *region.REQUIRED_KEYS, *region.DOMAIN_KEYS]
+    keys += [*edge.REQUIRED_KEYS, edge.DNS_NAME]
+    assert [k for k in keys if k not in text] == []
+
+
+def _manual_events() -> list[tuple[str, str]]:
+    found = []
+    for doc in DOCS:
+        for match in re.finditer(r"`(\{\"action\"[^`]*\})`|'(\{\"action\"[^']*\})'", doc.read_text()):
+            found.append((doc.name, match.group(1) or match.group(2)))
+    return found
+
+
+def test_runbooks_show_the_three_manual_actions():
+    actions = {json.loads(event)["action"] for _, event in _manual_events()}
+    assert actions == {"switchover", "failover", "failback"}
+
+
+@pytest.mark.parametrize(("doc", "event"), _manual_events())
+def test_every_manual_event_in_the_runbooks_is_accepted_by_the_orchestrator(doc, event):
+    sys.path.insert(0, str(REPO_ROOT / "projects" / "region" / "functions" / "common"))
+    sys.path.insert(0, str(REPO_ROOT / "projects" / "edge" / "functions" / "failover"))
+    from failover_orchestrator.events import Request, parse_event
+
+    request = parse_event(json.loads(event))
+    assert isinstance(request, Request)
+    assert request.source == "manual"
