@@ -84,7 +84,9 @@ alerts_key = aws.kms.Key(
     enable_key_rotation=True,
     deletion_window_in_days=30,
     policy=alerts_key_policy(context),
-    opts=pulumi.ResourceOptions(provider=metrics_provider),
+    opts=pulumi.ResourceOptions(
+        provider=metrics_provider, protect=settings.protected, retain_on_delete=settings.protected
+    ),
 )
 alerts = OpsTopic(
     "alerts",
@@ -143,6 +145,7 @@ canaries = {
             kms_key_arn=side.regional(data_contract.KMS_KEY_ARN),
             topic_arn=topics[role].arn,
             context=context,
+            protected=settings.protected,
             witness_target=primary.region if role == SECONDARY else None,
             witness_alarm_name=side.name("primary-witness", "alarm") if role == SECONDARY else None,
         ),
@@ -252,6 +255,12 @@ aws.sns.TopicSubscription(
     topic=topics[PRIMARY].arn,
     protocol="lambda",
     endpoint=orchestrator.arn,
+    # Only what can trigger a failover reaches the function; every other alarm of the primary
+    # stays on the topic (the orchestrator would ignore it anyway).
+    filter_policy_scope="MessageBody",
+    filter_policy=pulumi.Output.json_dumps(
+        {"AlarmName": [primary_composite_name], "NewStateValue": ["ALARM"]}
+    ),
     opts=pulumi.ResourceOptions(provider=primary.provider, depends_on=[topic_permission]),
 )
 

@@ -203,6 +203,12 @@ class EdgeSettings(_Settings):
         return stack_reference_name("trading-region", f"{self.environment}-{region}")
 
     @property
+    def protected(self) -> bool:
+        """``prod`` keeps its stateful edge resources (artifact buckets, the alerts key) on
+        delete and refuses to destroy them by accident, like the data stack's default."""
+        return self.environment == "prod"
+
+    @property
     def domain_configured(self) -> bool:
         """Failover DNS records are built only with both a domain and a zone."""
         return self.domain_name is not None

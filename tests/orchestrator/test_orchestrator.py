@@ -267,6 +267,7 @@ def test_other_alarms_and_states_are_ignored(
     result = invoke(event)
 
     assert (result["outcome"], result["detail"]) == ("ignored", detail)
+    assert world.reports() == []  # logged only
     assert _started() == []
     assert world.health.hits == []
 
@@ -546,3 +547,33 @@ def test_a_malformed_event_is_rejected_naming_the_field(
         ("rejected", f"invalid event: {field}: {message}")
     ]
     assert world.control()["epoch"] == 1
+
+
+def test_a_promotion_refused_by_rds_lifts_the_fence_again(world: World, invoke: Any) -> None:
+    invoke({"action": "switchover"}, request_id="req-1")
+    world.reports()
+    # Failback: the primary's API answers, but its database cluster is not available.
+    emulator.set_region_available(PRIMARY, False)
+
+    with pytest.raises(
+        OrchestrationError, match=r"step 5-promote: InvalidDBClusterStateFault: .* is not available"
+    ):
+        invoke({"action": "failback"}, request_id="req-2")
+
+    control = world.control()
+    assert (control["active_region"], control["state"], control["epoch"]) == (SECONDARY, "active", 2)
+    assert "lock_owner" not in control
+    reports = world.reports()
+    assert [r["outcome"] for r in reports] == ["failed"]
+    assert reports[0]["steps"][-1] == {"step": "5-promote", "unfenced": True}
+    assert world.writer_region() == SECONDARY
+
+
+def test_a_wait_that_runs_out_after_rds_accepted_stays_fenced(world: World, invoke: Any) -> None:
+    world.health.status[PRIMARY] = 503
+    emulator.configure(describes_until_complete=None)
+
+    with pytest.raises(OrchestrationError):
+        invoke(sns_alarm(), remaining_ms=30_200)
+
+    assert world.control()["state"] == "failing_over"

@@ -584,7 +584,7 @@ def test_make_plan_writes_the_region_plan_files_fed_by_the_data_stack(tmp_path, 
         f"trading-data.{env}.json",
         f"trading-region.{env}-us-east-1.json",
         f"trading-region.{env}-us-east-2.json",
-        f"trading-edge.{env}.json",
+        f"trading-edge.{env}.json",  # the edge stack is planned after the regions
     ]
     data_outputs = json.loads(paths[0].read_text())["outputs"]
     for path, region in zip(paths[1:3], ("us-east-1", "us-east-2"), strict=True):

@@ -8,6 +8,7 @@ only changes when the code does.
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,16 +29,24 @@ SUCCESS_PERCENT_THRESHOLD = 100
 
 
 def build_canary_zip(destination: Path) -> Path:
-    """Write the canary archive (fixed timestamps and modes: same code, same bytes)."""
+    """Write the canary archive (fixed timestamps and modes: same code, same bytes).
+
+    Written to a unique temporary file and renamed, so concurrent plans (parallel tests, two
+    stacks) never see or clobber a half-written archive.
+    """
     destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".partial")
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in CANARY_FILES:
-            info = zipfile.ZipInfo(f"nodejs/node_modules/{name}", date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, (CANARY_DIR / name).read_bytes())
-    partial.replace(destination)
+    fd, temporary = tempfile.mkstemp(prefix=destination.name + ".", dir=destination.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in CANARY_FILES:
+                info = zipfile.ZipInfo(f"nodejs/node_modules/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, (CANARY_DIR / name).read_bytes())
+        os.replace(temporary, destination)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
     return destination
 
 
@@ -61,6 +70,7 @@ class RegionalCanaryArgs:
     kms_key_arn: pulumi.Input[str]
     topic_arn: pulumi.Input[str]
     context: AwsContext
+    protected: bool = False
     #: When set, an extra alarm on this target's step (the secondary's view of the primary).
     witness_target: pulumi.Input[str] | None = None
     witness_alarm_name: pulumi.Input[str] | None = None
@@ -73,7 +83,11 @@ class RegionalCanary(pulumi.ComponentResource):
         super().__init__("trading:edge:RegionalCanary", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(
-            f"{name}-artifacts", bucket=args.bucket_name, force_destroy=True, opts=child
+            f"{name}-artifacts",
+            bucket=args.bucket_name,
+            # Outside prod, destroying the stack also empties the (expiring) artifacts.
+            force_destroy=not args.protected,
+            opts=child.merge(pulumi.ResourceOptions(protect=args.protected, retain_on_delete=args.protected)),
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-artifacts-encryption",

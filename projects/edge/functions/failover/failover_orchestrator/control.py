@@ -123,6 +123,15 @@ class ControlStore:
             },
         )
 
+    def unfence(self, owner: str, now: float) -> None:
+        """Back to ``active`` with the same region and epoch, lock dropped: a promotion that RDS
+        refused before it started must not leave every region refusing writes."""
+        self._update(
+            "SET #state = :active, updated_at = :at REMOVE lock_owner, lock_expires_at",
+            "lock_owner = :owner AND #state = :failing",
+            {":active": STATE_ACTIVE, ":failing": STATE_FAILING_OVER, ":at": _iso(now), ":owner": owner},
+        )
+
     def release(self, owner: str, now: float) -> None:
         """Drop our lock, leaving the state as it is (a failed run stays fenced)."""
         try:

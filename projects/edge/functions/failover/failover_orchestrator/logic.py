@@ -120,7 +120,12 @@ class Orchestrator:
         if isinstance(parsed, AlarmNotice):
             request = self._request_for_alarm(parsed)
             if isinstance(request, Outcome):
-                self._report(request)
+                if request.outcome == OUTCOME_IGNORED:
+                    # Logged, not published: an OK transition or a non-trigger alarm is not news,
+                    # and reporting it would page on every alarm change of the primary.
+                    logger.info("alarm ignored", extra={"report": request.to_json()})
+                else:
+                    self._report(request)
                 return request
         else:
             request = parsed
@@ -210,7 +215,11 @@ class Orchestrator:
         if db.pending_target_arn is not None and db.pending_target_arn != target_arn:
             raise PromotionConflictError(f"an operation to {db.pending_target_arn} is in progress")
         if not target_is_writer and db.pending_target_arn is None:
-            api = self._database.promote(target, target_arn, request.planned)
+            try:
+                api = self._database.promote(target, target_arn, request.planned)
+            except Exception:
+                self._unfence_if_nothing_started(owner, target, target_arn, outcome)
+                raise
             self._log(outcome, api=api, target=target_arn)
 
         step("6-wait")
@@ -299,6 +308,18 @@ class Orchestrator:
             failures = [r.error or f"HTTP {r.status}" for r in summary.target_results if not r.ok]
             return f"the target region is not healthy ({'; '.join(failures)}): nothing changed"
         return None
+
+    def _unfence_if_nothing_started(self, owner: str, target: str, target_arn: str, outcome: Outcome) -> None:
+        # Only when RDS shows no operation towards the target and the old writer unchanged;
+        # if the call may have been accepted, staying fenced is the safe side.
+        try:
+            state = self._database.state(self._settings.region)
+        except Exception:
+            logger.exception("could not confirm that nothing started; staying fenced")
+            return
+        if state.pending_target_arn is None and state.writer_arn != target_arn and state.settled:
+            self._control.unfence(owner, self._deps.now())
+            self._log(outcome, unfenced=True)
 
     def _wait_budget(self) -> float:
         budget = self._settings.wait_timeout_seconds
