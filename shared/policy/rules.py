@@ -78,6 +78,11 @@ class PlanView:
     def config(self) -> Mapping[str, str]:
         return self.document.get("config", {})
 
+    def stack_urn(self) -> str:
+        """URN of the root stack resource (findings about the stack as a whole point at it)."""
+        project, stack = self.document.get("project", ""), self.document.get("stack", "")
+        return f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
+
     def of_type(self, *types: str) -> Iterator[ResourceView]:
         return (r for r in self.resources if r.type in types)
 
@@ -409,25 +414,6 @@ _CREDENTIAL_INPUTS = (
 )
 
 
-@resource_rule(
-    "secondary-cluster-no-credentials",
-    "A secondary member carries no credentials, database name or managed password",
-    "aws:rds/cluster:Cluster",
-)
-def _secondary_credentials(r: ResourceView) -> Iterator[str]:
-    if r.inputs.get("manageMasterUserPassword"):
-        yield "manageMasterUserPassword is set; global databases don't support RDS-managed passwords"
-    is_secondary = (
-        bool(r.inputs.get("globalClusterIdentifier"))
-        and not r.inputs.get("masterUsername")
-        and "secondary" in r.name
-    )
-    if "secondary" in r.name or is_secondary:
-        present = [k for k in _CREDENTIAL_INPUTS if r.inputs.get(k) not in (None, "", False)]
-        if present:
-            yield f"secondary cluster sets {present}; it inherits them from the primary"
-
-
 # --------------------------------------------------------------------------------------------
 # DynamoDB
 # --------------------------------------------------------------------------------------------
@@ -509,7 +495,7 @@ def _default_provider(plan: PlanView) -> Iterator[tuple[str, str]]:
             yield r.urn, "resource is on the default AWS provider (pass a regional provider)"
     disabled = plan.config.get("pulumi:disable-default-providers", "")
     if plan.resources and "aws" not in disabled:
-        yield "", "stack config does not list aws in pulumi:disable-default-providers"
+        yield plan.stack_urn(), "stack config does not list aws in pulumi:disable-default-providers"
 
 
 @resource_rule("required-tags", "Providers carry the product's required default tags", "pulumi:providers:aws")
@@ -659,6 +645,7 @@ def _database_ingress(plan: PlanView) -> Iterator[tuple[str, str]]:
 @stack_rule(
     "global-secondary-no-credentials",
     "A member outside the global cluster's region carries no credentials, database name or managed password",
+    expressible_in_pack=True,
 )
 def _global_secondary_credentials(plan: PlanView) -> Iterator[tuple[str, str]]:
     for db in _global_databases(plan):

@@ -124,7 +124,7 @@ def _secondary_with_username(doc: Doc) -> None:
 
 
 def _secondary_renamed_with_database_name(doc: Doc) -> None:
-    # The name-based rule cannot see this one; the graph rule finds it by region.
+    # Found by region, not by name.
     secondary = _secondary(doc)
     secondary["name"] = "aurora-replica-cluster"
     secondary["inputs"]["databaseName"] = "trading"
@@ -254,13 +254,6 @@ BAD: list[tuple[str, str, Callable[[Doc], None], str]] = [
     ("kms-rotation", "dev", _key_without_rotation, "key rotation is off"),
     ("no-world-open-ingress", "dev", _db_open_to_world, "open to 0.0.0.0/0"),
     ("no-wildcard-on-data", "dev", _replication_on_star, "on '*'"),
-    ("secondary-cluster-no-credentials", "dev", _secondary_with_username, "['masterUsername']"),
-    (
-        "secondary-cluster-no-credentials",
-        "dev",
-        _primary_managed_password,
-        "don't support RDS-managed passwords",
-    ),
     ("pitr-everywhere", "dev", _replica_without_pitr, "replica in us-east-2 has point-in-time recovery off"),
     ("pitr-everywhere", "dev", _table_without_pitr, "table has point-in-time recovery off"),
     (
@@ -314,6 +307,12 @@ BAD: list[tuple[str, str, Callable[[Doc], None], str]] = [
         "dev",
         _db_open_to_a_range,
         "database ingress from cidrIpv4 10.20.0.0/16",
+    ),
+    (
+        "global-secondary-no-credentials",
+        "dev",
+        _secondary_with_username,
+        "secondary member in us-east-2 sets ['masterUsername']",
     ),
     (
         "global-secondary-no-credentials",
@@ -474,3 +473,10 @@ def test_every_rule_of_the_data_section_has_cases():
     in_section = {r.id for r in RULES if first < r.check.__code__.co_firstlineno < last}
     assert len(in_section) == 13
     assert in_section <= set(DATA_RULES)
+
+
+def test_a_stack_config_finding_points_at_the_root_stack():
+    doc = copy.deepcopy(data_plan("dev").document)
+    doc["config"].pop("pulumi:disable-default-providers")
+    (finding,) = [f for f in _findings(doc, "no-default-provider") if "stack config" in f["message"]]
+    assert finding["urn"] == "urn:pulumi:dev::trading-data::pulumi:pulumi:Stack::trading-data-dev"
