@@ -37,11 +37,14 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy
 plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMARY.md
 	$(PY) -m shared.plan --env $(ENV)
 
-# The archives serve every region stack of ENV; runtime and architecture come from their stack
-# files (trading-region:lambdaRuntime / lambdaArchitecture). make plan needs no build: without
-# archives the plan uses the code-only source folders, and a deployment refuses to run.
-build: $(STAMP) ## Lambda archives (code + dependencies) for ENV's region stacks -> build/functions/
-	$(PY) tools/build_functions.py --env $(ENV)
+# api/processor serve every region stack of ENV; runtime and architecture come from their stack
+# files (trading-region:lambdaRuntime / lambdaArchitecture). failover (the edge orchestrator) is
+# built for the runtime/architecture the edge program deploys it with. make plan needs no build:
+# without archives the plan uses the code-only source folders, and a deployment refuses to run.
+# BUILD_ARGS: extra flags, e.g. BUILD_ARGS='--no-deps --output /tmp/fn' (offline, elsewhere).
+BUILD_ARGS ?=
+build: $(STAMP) ## Lambda archives (code + deps): api, processor (ENV's region stacks), failover (edge)
+	$(PY) tools/build_functions.py --env "$(ENV)" $(BUILD_ARGS)
 
 plan-all: $(STAMP)
 	$(PY) -m shared.plan --env dev --env prod
