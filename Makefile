@@ -52,7 +52,7 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy (shared, tools, function f
 	done
 
 plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMARY.md
-	$(PY) -m shared.plan --env $(ENV)
+	$(PY) -m shared.plan --env '$(ENV)'
 
 # api/processor serve every region stack of ENV; runtime and architecture come from their stack
 # files (trading-region:lambdaRuntime / lambdaArchitecture). failover (the edge orchestrator) is
@@ -61,7 +61,7 @@ plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMA
 # BUILD_ARGS: extra flags, e.g. BUILD_ARGS='--no-deps --output /tmp/fn' (offline, elsewhere).
 BUILD_ARGS ?=
 build: $(STAMP) ## Lambda archives (code + deps): api, processor (ENV's region stacks), failover (edge)
-	$(PY) tools/build_functions.py --env "$(ENV)" $(BUILD_ARGS)
+	$(PY) tools/build_functions.py --env '$(ENV)' $(BUILD_ARGS)
 
 plan-all: $(STAMP)
 	$(PY) -m shared.plan --env dev --env prod
