@@ -29,19 +29,39 @@ test: $(STAMP) ## unit, contract, handler, policy and tooling tests, plus a plan
 	node --test projects/edge/canary/
 	$(MAKE) --no-print-directory plan-all
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy
+# STYLE 17: mypy on shared/ and tools/, every function folder and every Pulumi program (its
+# __main__.py and component packages). One run per folder: each function has a top-level
+# handler.py and each program a __main__.py, a module name one mypy run holds only once.
+# trading_runtime (copied into every archive) resolves from the regional functions/common.
+COMMON_FUNCTIONS_DIR := projects/region/functions/common
+FUNCTION_DIRS := $(sort $(dir $(wildcard projects/*/functions/*/handler.py))) $(COMMON_FUNCTIONS_DIR)/
+PROGRAM_DIRS := $(sort $(dir $(wildcard projects/*/__main__.py)))
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy (shared, tools, function folders, programs)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy shared
+	$(PY) -m mypy shared tools
+	@set -e; for dir in $(FUNCTION_DIRS); do \
+	  echo "MYPYPATH=$(COMMON_FUNCTIONS_DIR) mypy $$dir"; \
+	  MYPYPATH=$(COMMON_FUNCTIONS_DIR) $(PY) -m mypy $$dir; \
+	done
+	@set -e; for dir in $(PROGRAM_DIRS); do \
+	  packages=$$(for init in $$dir*/__init__.py; do dirname $$init; done); \
+	  echo "MYPYPATH=$$dir mypy $${dir}__main__.py" $$packages; \
+	  MYPYPATH=$$dir $(PY) -m mypy $${dir}__main__.py $$packages; \
+	done
 
 plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMARY.md
-	$(PY) -m shared.plan --env $(ENV)
+	$(PY) -m shared.plan --env '$(ENV)'
 
-# The archives serve every region stack of ENV; runtime and architecture come from their stack
-# files (trading-region:lambdaRuntime / lambdaArchitecture). make plan needs no build: without
-# archives the plan uses the code-only source folders, and a deployment refuses to run.
-build: $(STAMP) ## Lambda archives (code + dependencies) for ENV's region stacks -> build/functions/
-	$(PY) tools/build_functions.py --env $(ENV)
+# api/processor serve every region stack of ENV; runtime and architecture come from their stack
+# files (trading-region:lambdaRuntime / lambdaArchitecture). failover (the edge orchestrator) is
+# built for the runtime/architecture the edge program deploys it with. make plan needs no build:
+# without archives the plan uses the code-only source folders, and a deployment refuses to run.
+# BUILD_ARGS: extra flags, e.g. BUILD_ARGS='--no-deps --output /tmp/fn' (offline, elsewhere).
+BUILD_ARGS ?=
+build: $(STAMP) ## Lambda archives (code + deps): api, processor (ENV's region stacks), failover (edge)
+	$(PY) tools/build_functions.py --env '$(ENV)' $(BUILD_ARGS)
 
 plan-all: $(STAMP)
 	$(PY) -m shared.plan --env dev --env prod

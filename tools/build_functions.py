@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Build the deployment archives of the regional Lambda functions.
+"""Build the deployment archives of the Lambda functions.
 
     python tools/build_functions.py --runtime python3.13 --architecture arm64
     python tools/build_functions.py --env dev     # runtime/architecture from the dev region stacks
 
-For each function (``api``, ``processor``) this writes ``build/functions/<name>.zip`` holding,
-at the archive root: the function folder (``handler.py`` and its logic package), the shared
-``trading_runtime`` package from ``projects/region/functions/common/``, and the dependencies of
-the folder's ``requirements.txt``, installed for the Lambda platform with
+For each function — the regional ``api`` and ``processor`` (``projects/region/functions/``) and
+the edge's failover orchestrator ``failover`` (``projects/edge/functions/``) — this writes
+``build/functions/<name>.zip`` holding, at the archive root: the function folder (``handler.py``
+and its logic package), the shared ``trading_runtime`` package from
+``projects/region/functions/common/``, and the dependencies of the folder's
+``requirements.txt``, installed for the Lambda platform with
 
     pip install --platform manylinux2014_<aarch64|x86_64> --implementation cp
         --python-version <x.y> --only-binary=:all: --target <tmp> -r <requirements>
@@ -18,6 +20,11 @@ them. The archive is deterministic — entries sorted, fixed timestamps and perm
 only updates a function whose code changed. ``--no-deps`` skips pip (offline tests, and a quick
 look at what the code part contains). A ``manifest.json`` next to the archives records name,
 size, sha256, runtime and architecture.
+
+Runtime and architecture: the regional functions take ``--runtime``/``--architecture`` (or the
+region stacks of ``--env``). The orchestrator always takes the edge program's own
+(``EDGE_RUNTIME``/``EDGE_ARCHITECTURE``): the edge stack has no such keys, and an archive built
+for anything else would not import in the function the edge program deploys.
 """
 
 from __future__ import annotations
@@ -34,13 +41,17 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FUNCTIONS_DIR = REPO_ROOT / "projects" / "region" / "functions"
+DEFAULT_EDGE_FUNCTIONS_DIR = REPO_ROOT / "projects" / "edge" / "functions"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "build" / "functions"
-FUNCTIONS = ("api", "processor")
+REGION_FUNCTIONS = ("api", "processor")
+#: Functions of the edge program; its orchestrator reads ``build/functions/failover.zip``.
+EDGE_FUNCTIONS = ("failover",)
+FUNCTIONS = REGION_FUNCTIONS + EDGE_FUNCTIONS
 COMMON_DIR_NAME = "common"
 
 if str(REPO_ROOT) not in sys.path:  # run as a script: make the repo's `shared` importable
@@ -57,6 +68,10 @@ SUPPORTED_RUNTIMES = tuple(format_allowed(SUPPORTED_LAMBDA_PYTHON_RUNTIMES).spli
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 DEFAULT_RUNTIME = DEFAULT_LAMBDA_PYTHON_RUNTIME
 DEFAULT_ARCHITECTURE = "arm64"
+#: What projects/edge/edge_tier/orchestrator.py deploys the orchestrator with (it has no config
+#: key for either); tests/tooling/test_build_functions.py plans the edge program to keep them equal.
+EDGE_RUNTIME = DEFAULT_LAMBDA_PYTHON_RUNTIME
+EDGE_ARCHITECTURE = "arm64"
 REGION_PROJECT_DIR = REPO_ROOT / "projects" / "region"
 REGION_NAMESPACE = "trading-region"
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer"})
@@ -74,7 +89,7 @@ class BuildError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
-    """Validated command-line options."""
+    """Validated command-line options (``runtime``/``architecture``: the regional functions')."""
 
     runtime: str
     architecture: str
@@ -82,7 +97,9 @@ class BuildOptions:
     functions_dir: Path
     output_dir: Path
     install_deps: bool
+    #: Ship bytecode when the build interpreter matches the function's runtime.
     bytecode: bool = False
+    edge_functions_dir: Path = DEFAULT_EDGE_FUNCTIONS_DIR
 
     @property
     def python_version(self) -> str:
@@ -94,6 +111,27 @@ class BuildOptions:
         """The manylinux platform tag pip installs wheels for."""
         return PLATFORMS[self.architecture]
 
+    @property
+    def ships_bytecode(self) -> bool:
+        """Bytecode is compiled only by an interpreter of the runtime's version."""
+        return self.bytecode and self.runtime == _interpreter_runtime()
+
+    @property
+    def common_dir(self) -> Path:
+        """The shared ``trading_runtime`` package's folder (copied into every archive)."""
+        return self.functions_dir / COMMON_DIR_NAME
+
+    def function_dir(self, name: str) -> Path:
+        """The source folder of function ``name`` (its project's ``functions/<name>``)."""
+        return (self.edge_functions_dir if name in EDGE_FUNCTIONS else self.functions_dir) / name
+
+    def for_function(self, name: str) -> BuildOptions:
+        """These options as function ``name`` is built: the edge's own runtime/architecture
+        for the orchestrator, the regional ones otherwise."""
+        if name in EDGE_FUNCTIONS:
+            return replace(self, runtime=EDGE_RUNTIME, architecture=EDGE_ARCHITECTURE)
+        return self
+
 
 @dataclass(frozen=True, slots=True)
 class Artifact:
@@ -103,12 +141,18 @@ class Artifact:
     path: Path
     size: int
     sha256: str
+    runtime: str
+    architecture: str
+
+
+def _interpreter_runtime() -> str:
+    return f"python{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> BuildOptions:
     """Parse and validate arguments; a bad value exits 2 naming the flag and allowed values."""
     parser = argparse.ArgumentParser(
-        prog="build_functions.py", description="Build the regional Lambda archives."
+        prog="build_functions.py", description="Build the Lambda archives (region and edge functions)."
     )
     parser.add_argument("--runtime", default=None, help="Lambda runtime (default python3.13, or --env's)")
     parser.add_argument("--architecture", default=None, help="arm64 or x86_64 (default arm64, or --env's)")
@@ -127,6 +171,7 @@ def parse_args(argv: Sequence[str] | None = None) -> BuildOptions:
         help=f"function to build (repeatable; default: {', '.join(FUNCTIONS)})",
     )
     parser.add_argument("--functions-dir", type=Path, default=DEFAULT_FUNCTIONS_DIR)
+    parser.add_argument("--edge-functions-dir", type=Path, default=DEFAULT_EDGE_FUNCTIONS_DIR)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT_DIR)
     parser.add_argument("--no-deps", action="store_true", help="skip pip: package only the code (offline)")
     parser.add_argument(
@@ -164,29 +209,30 @@ def parse_args(argv: Sequence[str] | None = None) -> BuildOptions:
         parser.error(
             f"--function {unknown[0]!r} is not a function of this project; choose from {', '.join(FUNCTIONS)}"
         )
-    runtime_matches = args.runtime == f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    if args.bytecode == "always" and not runtime_matches:
-        parser.error(
-            f"--bytecode always needs a {args.runtime} interpreter to build with; this is "
-            f"Python {sys.version_info[0]}.{sys.version_info[1]} (use --bytecode auto or never)"
-        )
-    functions_dir = args.functions_dir.resolve()
-    missing = [
-        str(functions_dir / name)
-        for name in (*functions, COMMON_DIR_NAME)
-        if not (functions_dir / name).is_dir()
-    ]
-    if missing:
-        parser.error(f"--functions-dir {functions_dir}: missing {', '.join(missing)}")
-    return BuildOptions(
+    options = BuildOptions(
         runtime=args.runtime,
         architecture=args.architecture,
         functions=functions,
-        functions_dir=functions_dir,
+        functions_dir=args.functions_dir.resolve(),
         output_dir=args.output.resolve(),
         install_deps=not args.no_deps,
-        bytecode=args.bytecode != "never" and runtime_matches,
+        bytecode=args.bytecode != "never",
+        edge_functions_dir=args.edge_functions_dir.resolve(),
     )
+    if args.bytecode == "always":
+        built_for = sorted({options.for_function(name).runtime for name in functions})
+        mismatched = [runtime for runtime in built_for if runtime != _interpreter_runtime()]
+        if mismatched:
+            parser.error(
+                f"--bytecode always needs a {mismatched[0]} interpreter to build with; this is "
+                f"Python {sys.version_info[0]}.{sys.version_info[1]} (use --bytecode auto or never)"
+            )
+    # trading_runtime comes from the regional folder whichever function is built.
+    folders = [options.function_dir(name) for name in functions] + [options.common_dir]
+    missing = [str(folder) for folder in folders if not folder.is_dir()]
+    if missing:
+        parser.error(f"missing {', '.join(missing)} (see --functions-dir, --edge-functions-dir)")
+    return options
 
 
 def stack_build_settings(env: str, region_dir: Path = REGION_PROJECT_DIR) -> tuple[str, str]:
@@ -367,8 +413,10 @@ def compile_bytecode(
     return compiled
 
 
-def write_deterministic_zip(contents: Mapping[str, Path], destination: Path) -> Artifact:
-    """Write ``contents`` as a reproducible zip; returns its size and sha256."""
+def write_deterministic_zip(
+    contents: Mapping[str, Path], destination: Path, options: BuildOptions
+) -> Artifact:
+    """Write ``contents`` as a reproducible zip built with ``options``; returns its size and sha256."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     with zipfile.ZipFile(partial, "w") as archive:
@@ -385,6 +433,8 @@ def write_deterministic_zip(contents: Mapping[str, Path], destination: Path) -> 
         path=destination,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
+        runtime=options.runtime,
+        architecture=options.architecture,
     )
 
 
@@ -393,9 +443,10 @@ def build_function(
     options: BuildOptions,
     installer: Callable[[Path, Path, BuildOptions], None] = install_dependencies,
 ) -> Artifact:
-    """Build ``build/functions/<name>.zip``."""
-    function_dir = options.functions_dir / name
-    common_dir = options.functions_dir / COMMON_DIR_NAME
+    """Build ``build/functions/<name>.zip`` (for the runtime/architecture ``name`` deploys with)."""
+    options = options.for_function(name)
+    function_dir = options.function_dir(name)
+    common_dir = options.common_dir
     with tempfile.TemporaryDirectory(prefix=f"build-{name}-") as scratch:
         deps_dir: Path | None = None
         if options.install_deps:
@@ -404,10 +455,10 @@ def build_function(
             installer(function_dir, deps_dir, options)
             prune_runtime_provided(deps_dir)
         contents = archive_contents(function_dir, common_dir, deps_dir)
-        if options.bytecode:
+        if options.ships_bytecode:
             own_code = frozenset(collect_files(function_dir)) | frozenset(collect_files(common_dir))
             contents.update(compile_bytecode(contents, Path(scratch), own_code))
-        return write_deterministic_zip(contents, options.output_dir / f"{name}.zip")
+        return write_deterministic_zip(contents, options.output_dir / f"{name}.zip", options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -428,7 +479,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def write_manifest(options: BuildOptions, artifacts: Sequence[Artifact]) -> Path:
     """Record the archives in ``manifest.json``; entries of an earlier build with the same
-    runtime, architecture and dependency mode are kept (a ``--function`` build adds to them)."""
+    runtime, architecture and dependency mode are kept (a ``--function`` build adds to them).
+
+    The top-level runtime/architecture are the regional functions' (what the region program
+    checks); every entry also names the runtime/architecture it was built for."""
     path = options.output_dir / "manifest.json"
     header = {
         "runtime": options.runtime,
@@ -448,6 +502,8 @@ def write_manifest(options: BuildOptions, artifacts: Sequence[Artifact]) -> Path
             "path": artifact.path.name,
             "size": artifact.size,
             "sha256": artifact.sha256,
+            "runtime": artifact.runtime,
+            "architecture": artifact.architecture,
         }
     manifest = {**header, "functions": dict(sorted(functions.items()))}
     path.write_text(json.dumps(manifest, indent=2) + "\n")

@@ -48,13 +48,17 @@ context = AwsContext.lookup(metrics_provider)
 
 sides: dict[str, Side] = {}
 for index, role in enumerate((PRIMARY, SECONDARY)):
-    stack_name = regions[role].apply(lambda region, i=index: settings.region_stack_name(i, region))
+    # mypy cannot infer a lambda with a default argument (it binds this iteration's index).
+    stack_name: pulumi.Output[str] = regions[role].apply(
+        lambda region, i=index: settings.region_stack_name(i, region)  # type: ignore[misc]
+    )
     sides[role] = Side(
         role=role,
         region=regions[role],
         provider=side_provider(f"edge-aws-{role}", regions[role], tags),
         data=data,
-        stack=RegionContractReader(pulumi.StackReference(f"region-{role}", stack_name=stack_name)),
+        # The SDK annotates stack_name as str; it is a resource input, so an Output resolves.
+        stack=RegionContractReader(pulumi.StackReference(f"region-{role}", stack_name=stack_name)),  # type: ignore[arg-type]
         environment=env,
     )
 primary, secondary = sides[PRIMARY], sides[SECONDARY]

@@ -37,7 +37,7 @@ context = AwsContext.lookup(provider)
 kms_key_arn = regional(data_contract.KMS_KEY_ARN)
 secret_arn = regional(data_contract.SECRET_ARN)
 table_replica_arn = regional(data_contract.TABLE_REPLICA_ARN)
-variables = {
+variables: dict[str, pulumi.Input[str]] = {
     "TABLE_NAME": data.get(data_contract.TABLE_NAME),
     "DB_SECRET_ARN": secret_arn,
     # Writers always go through the global writer endpoint, which follows the promotion.

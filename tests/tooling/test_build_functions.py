@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "projects" / "region" / "functions"
+EDGE_FUNCTIONS_DIR = REPO_ROOT / "projects" / "edge" / "functions"
 
 
 def _load() -> ModuleType:
@@ -65,7 +67,8 @@ OTHER_RUNTIME = "python3.13" if sys.version_info[:2] != (3, 13) else "python3.12
         ),
         (
             ["--function", "orchestrator"],
-            "--function 'orchestrator' is not a function of this project; choose from api, processor",
+            "--function 'orchestrator' is not a function of this project; "
+            "choose from api, processor, failover",
         ),
         (
             ["--runtime", OTHER_RUNTIME, "--bytecode", "always"],
@@ -103,7 +106,7 @@ def test_valid_arguments_and_the_pip_command(architecture, platform, tmp_path):
         "3.13",
         platform,
     )
-    assert options.functions == ("api", "processor")
+    assert options.functions == ("api", "processor", "failover")
     assert options.install_deps is True
     assert bf.pip_install_command(Path("/r.txt"), Path("/t"), options) == [
         sys.executable,
@@ -152,7 +155,12 @@ def test_shipped_requirements_are_pinned():
         assert {"aws-lambda-powertools", "pg8000"} <= names
 
 
-def _build(tmp_path: Path, name: str, functions_dir: Path = FUNCTIONS_DIR) -> Path:
+def _build(
+    tmp_path: Path,
+    name: str,
+    functions_dir: Path = FUNCTIONS_DIR,
+    edge_functions_dir: Path = EDGE_FUNCTIONS_DIR,
+) -> Path:
     out = tmp_path / name
     assert (
         bf.main(
@@ -162,6 +170,8 @@ def _build(tmp_path: Path, name: str, functions_dir: Path = FUNCTIONS_DIR) -> Pa
                 "never",
                 "--functions-dir",
                 str(functions_dir),
+                "--edge-functions-dir",
+                str(edge_functions_dir),
                 "--output",
                 str(out),
             ]
@@ -171,19 +181,24 @@ def _build(tmp_path: Path, name: str, functions_dir: Path = FUNCTIONS_DIR) -> Pa
     return out
 
 
+def _copy_with_new_mtimes(source: Path, copy: Path, stray_cache: str) -> None:
+    """``source`` copied with other mtimes and a stale bytecode cache in ``stray_cache``."""
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in copy.rglob("*"):
+        os.utime(path, (1_900_000_000, 1_900_000_000))
+    (copy / stray_cache / "__pycache__").mkdir()
+    (copy / stray_cache / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"stale")
+
+
 def test_archives_are_reproducible_and_hold_the_code(tmp_path, capsys):
     first = _build(tmp_path, "one")
     # Same sources with different mtimes and a stray bytecode cache: same bytes.
-    copy = tmp_path / "functions"
-    shutil.copytree(FUNCTIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    for path in copy.rglob("*"):
-        os.utime(path, (1_900_000_000, 1_900_000_000))
-    (copy / "api" / "__pycache__").mkdir()
-    (copy / "api" / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"stale")
-    second = _build(tmp_path, "two", copy)
+    _copy_with_new_mtimes(FUNCTIONS_DIR, tmp_path / "functions", "api")
+    _copy_with_new_mtimes(EDGE_FUNCTIONS_DIR, tmp_path / "edge-functions", "failover")
+    second = _build(tmp_path, "two", tmp_path / "functions", tmp_path / "edge-functions")
 
     printed = capsys.readouterr().out.splitlines()
-    for name in ("api", "processor"):
+    for name in ("api", "processor", "failover"):
         one = (first / f"{name}.zip").read_bytes()
         assert one == (second / f"{name}.zip").read_bytes()
         assert f"{name} {len(one)} {hashlib.sha256(one).hexdigest()}" in printed
@@ -342,3 +357,189 @@ def test_env_of_the_committed_stacks_and_explicit_flags_win(tmp_path):
 
     assert (options.runtime, options.architecture) == ("python3.13", "arm64")
     assert (explicit.runtime, explicit.architecture) == ("python3.13", "x86_64")
+
+
+# -- the failover orchestrator's archive (projects/edge/functions/failover) --------------------
+def _fake_powertools(calls: list[tuple[Path, str, str]]):
+    """An installer standing in for pip: records what it was asked for, writes one package."""
+
+    def install(function_dir: Path, target: Path, options) -> None:
+        calls.append((function_dir, options.runtime, options.platform))
+        (target / "aws_lambda_powertools").mkdir()
+        (target / "aws_lambda_powertools" / "__init__.py").write_text("")
+        (target / "aws_lambda_powertools-3.37.0.dist-info").mkdir()
+        (target / "aws_lambda_powertools-3.37.0.dist-info" / "METADATA").write_text("Name: x\n")
+
+    return install
+
+
+def _source_names(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*.py") if "__pycache__" not in p.parts}
+
+
+def test_failover_archive_holds_exactly_the_orchestrator_the_runtime_and_its_deps(tmp_path):
+    calls: list[tuple[Path, str, str]] = []
+    # Region stacks on x86_64: the orchestrator still gets the edge's arm64 (see EDGE_ARCHITECTURE).
+    options = bf.parse_args(["--output", str(tmp_path), "--bytecode", "never", "--architecture", "x86_64"])
+    artifact = bf.build_function("failover", options, installer=_fake_powertools(calls))
+
+    assert calls == [(EDGE_FUNCTIONS_DIR / "failover", "python3.13", "manylinux2014_aarch64")]
+    assert (artifact.path, artifact.runtime, artifact.architecture) == (
+        tmp_path / "failover.zip",
+        "python3.13",
+        "arm64",
+    )
+    with zipfile.ZipFile(artifact.path) as archive:
+        names = archive.namelist()
+    assert {name.split("/", 1)[0] for name in names} == {
+        "handler.py",
+        "requirements.txt",
+        "failover_orchestrator",
+        "trading_runtime",
+        "aws_lambda_powertools",
+        "aws_lambda_powertools-3.37.0.dist-info",
+    }
+    orchestrator = EDGE_FUNCTIONS_DIR / "failover" / "failover_orchestrator"
+    runtime = FUNCTIONS_DIR / "common" / "trading_runtime"
+    assert {n for n in names if n.startswith("failover_orchestrator/")} == {
+        f"failover_orchestrator/{n}" for n in _source_names(orchestrator)
+    }
+    assert {n for n in names if n.startswith("trading_runtime/")} == {
+        f"trading_runtime/{n}" for n in _source_names(runtime)
+    }
+
+
+def test_failover_archive_is_reproducible_with_dependencies(tmp_path):
+    digests = []
+    for run in ("one", "two"):
+        options = bf.parse_args(
+            ["--output", str(tmp_path / run), "--bytecode", "never", "--function", "failover"]
+        )
+        artifact = bf.build_function("failover", options, installer=_fake_powertools([]))
+        digests.append(hashlib.sha256(artifact.path.read_bytes()).hexdigest())
+        assert artifact.sha256 == digests[-1]
+
+    assert digests[0] == digests[1]
+
+
+def test_manifest_names_each_archives_runtime_and_architecture(tmp_path):
+    out = tmp_path / "out"
+    assert (
+        bf.main(["--no-deps", "--bytecode", "never", "--architecture", "x86_64", "--output", str(out)]) == 0
+    )
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["runtime"], manifest["architecture"]) == ("python3.13", "x86_64")
+    assert {
+        name: (e["path"], e["runtime"], e["architecture"]) for name, e in manifest["functions"].items()
+    } == {
+        "api": ("api.zip", "python3.13", "x86_64"),
+        "failover": ("failover.zip", "python3.13", "arm64"),
+        "processor": ("processor.zip", "python3.13", "x86_64"),
+    }
+
+
+def test_bytecode_always_names_the_orchestrators_runtime_too(monkeypatch, capsys):
+    # A python3.12 interpreter can compile the regional python3.12 functions, not the
+    # orchestrator's python3.13.
+    monkeypatch.setattr(bf, "_interpreter_runtime", lambda: "python3.12")
+    regional = bf.parse_args(["--runtime", "python3.12", "--bytecode", "always", "--function", "api"])
+    assert regional.ships_bytecode is True
+    assert regional.for_function("failover").ships_bytecode is False
+    with pytest.raises(SystemExit) as exited:
+        bf.parse_args(["--runtime", "python3.12", "--bytecode", "always"])
+
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "build_functions.py: error: --bytecode always needs a python3.13 interpreter to build with; "
+        f"this is Python {sys.version_info[0]}.{sys.version_info[1]} (use --bytecode auto or never)"
+    )
+
+
+@pytest.fixture
+def edge_orchestrator_module(monkeypatch):
+    """``edge_tier.orchestrator`` as the edge program imports it (same module object)."""
+    monkeypatch.syspath_prepend(str(REPO_ROOT / "projects" / "edge"))
+    import edge_tier.orchestrator as orchestrator
+
+    return orchestrator
+
+
+def test_the_edge_program_deploys_the_built_failover_archive(tmp_path, monkeypatch, edge_orchestrator_module):
+    from tests.planning import one
+    from tests.unit.edge_planning import edge_plan
+
+    out = tmp_path / "functions"
+    options = bf.parse_args(["--output", str(out), "--bytecode", "never", "--function", "failover"])
+    artifact = bf.build_function("failover", options, installer=_fake_powertools([]))
+    monkeypatch.setattr(edge_orchestrator_module, "BUILT_ARCHIVE", artifact.path)
+
+    function = one(edge_plan("dev"), "aws:lambda/function:Function", "failover-function")
+
+    # The built file itself (not the code-only sources), for the runtime/architecture it was built for.
+    assert function["inputs"]["code"] == {"archive": str(out / "failover.zip")}
+    assert (function["inputs"]["runtime"], function["inputs"]["architectures"]) == (
+        artifact.runtime,
+        [artifact.architecture],
+    )
+    # Outside a preview (pulumi up) the program takes the archive instead of refusing.
+    monkeypatch.setattr(edge_orchestrator_module.pulumi.runtime, "is_dry_run", lambda: False)
+    archive = edge_orchestrator_module.code_archive()
+    assert archive.path == str(out / "failover.zip")
+    missing = edge_orchestrator_module.REPO / "build" / "functions" / "no-such-failover.zip"
+    monkeypatch.setattr(edge_orchestrator_module, "BUILT_ARCHIVE", missing)
+    with pytest.raises(edge_orchestrator_module.pulumi.RunError, match="is missing: build the failover"):
+        edge_orchestrator_module.code_archive()
+
+
+# Records, per call, whether the archive already existed when pulumi ran.
+FAKE_PULUMI = """#!/bin/sh
+if [ -f "$FAKE_ARCHIVE" ]; then state="archive present"; else state="no archive"; fi
+echo "$state: $*" >> "$FAKE_PULUMI_LOG"
+"""
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is required by SPEC M1")
+def test_make_deploy_edge_builds_the_failover_archive_before_pulumi_runs(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "pulumi").write_text(FAKE_PULUMI)
+    (bin_dir / "pulumi").chmod(0o755)
+    out = tmp_path / "functions"
+    log = tmp_path / "pulumi.log"
+    proc = subprocess.run(
+        [
+            str(shutil.which("make")),
+            "--no-print-directory",
+            "-s",
+            "-o",
+            ".venv/.installed",
+            "deploy-edge",
+            "ENV=dev",
+            f"BUILD_ARGS=--no-deps --bytecode never --output {out}",
+        ],
+        cwd=REPO_ROOT,
+        env={
+            "PATH": f"{bin_dir}:/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "FAKE_PULUMI_LOG": str(log),
+            "FAKE_ARCHIVE": str(out / "failover.zip"),
+            "PULUMI_CONFIG_PASSPHRASE": "x",
+            "PULUMI_BACKEND_URL": f"file://{tmp_path}/state",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    assert log.read_text().splitlines() == [
+        "archive present: --cwd projects/edge stack select --create dev",
+        "archive present: --cwd projects/edge --stack dev --non-interactive up --yes",
+    ]
+    assert sorted(json.loads((out / "manifest.json").read_text())["functions"]) == [
+        "api",
+        "failover",
+        "processor",
+    ]

@@ -171,7 +171,7 @@ class AuroraMember(pulumi.ComponentResource):
                     f"{name}-instance-{i + 1}",
                     identifier=physical_name(env, f"aurora-{i + 1}", region=region, service="rds"),
                     cluster_identifier=self.cluster.id,
-                    engine=ENGINE,
+                    engine=aws.rds.EngineType(ENGINE),  # the same string; the SDK types it as an enum
                     instance_class=args.instance_class,
                     publicly_accessible=False,
                     # Minor versions move on the global cluster, deliberately, not per instance.
@@ -201,7 +201,6 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
     ) -> None:
         super().__init__("trading:data:AuroraGlobalDatabase", name, None, opts)
         primary_placement = args.placements[args.primary_region]
-        stateful = dict(protect=args.protected, retain_on_delete=args.protected)
         self.global_cluster = aws.rds.GlobalCluster(
             f"{name}-global",
             global_cluster_identifier=physical_name(args.environment, "aurora-global", service="rds"),
@@ -209,7 +208,12 @@ class AuroraGlobalDatabase(pulumi.ComponentResource):
             engine_version=args.engine_version,
             storage_encrypted=True,
             deletion_protection=args.protected,
-            opts=pulumi.ResourceOptions(parent=self, provider=primary_placement.provider, **stateful),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=primary_placement.provider,
+                protect=args.protected,
+                retain_on_delete=args.protected,
+            ),
         )
         self.primary = AuroraMember(
             f"{name}-primary",

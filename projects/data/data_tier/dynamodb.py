@@ -11,7 +11,7 @@ the control record's fencing documents that window in ``trading_runtime/control.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 BILLING_MODE = "PAY_PER_REQUEST"
 
 
-def _replica_in(replicas: list[aws.dynamodb.outputs.TableReplica] | None, region: str) -> Any:
+def _replica_in(replicas: Sequence[aws.dynamodb.outputs.TableReplica] | None, region: str) -> Any:
     for replica in replicas or []:
         if replica.region_name == region:
             return replica
