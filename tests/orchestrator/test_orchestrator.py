@@ -532,6 +532,21 @@ def test_missing_control_record_fails_loudly(world: World, invoke: Any) -> None:
             "alarmData.state.value",
             "missing or not a string",
         ),
+        (
+            composite_alarm_action(state="BROKEN"),
+            "alarmData.state.value",
+            "must be one of ALARM, OK, INSUFFICIENT_DATA, got 'BROKEN'",
+        ),
+        (
+            sns_alarm(state="alarm"),
+            "Records[0].Sns.Message.NewStateValue",
+            "must be one of ALARM, OK, INSUFFICIENT_DATA, got 'alarm'",
+        ),
+        (
+            {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "[" * 100_000 + "]" * 100_000}}]},
+            "Records[0].Sns.Message",
+            "nested too deeply to be an alarm notification",
+        ),
     ],
 )
 def test_a_malformed_event_is_rejected_naming_the_field(

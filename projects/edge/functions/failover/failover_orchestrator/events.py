@@ -21,7 +21,8 @@
    the target.
 
 An alarm in ``ALARM`` state whose name is one of the trigger alarms becomes an unplanned
-``failover``; any other alarm or state becomes a request that is reported as ignored.
+``failover``; any other alarm, or an ``OK``/``INSUFFICIENT_DATA`` state, is ignored (logged); a
+state CloudWatch does not have is rejected like any malformed event.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ ACTION_FAILOVER = "failover"
 ACTION_FAILBACK = "failback"
 ACTIONS = (ACTION_SWITCHOVER, ACTION_FAILOVER, ACTION_FAILBACK)
 MANUAL_KEYS = frozenset({"action", "dry_run", "reason", "force"})
+
+#: CloudWatch's alarm states; anything else is not an alarm notification.
+ALARM_STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
 
 SOURCE_MANUAL = "manual"
 SOURCE_ALARM = "alarm"
@@ -129,6 +133,11 @@ def _parse_sns(event: dict[str, Any]) -> AlarmNotice:
         message = json.loads(sns["Message"])
     except ValueError as exc:
         raise EventValidationError("Records[0].Sns.Message", f"not a JSON alarm notification: {exc}") from exc
+    except RecursionError:
+        # Deeply nested garbage must be rejected and reported like any other, not crash unreported.
+        raise EventValidationError(
+            "Records[0].Sns.Message", "nested too deeply to be an alarm notification"
+        ) from None
     if not isinstance(message, dict):
         raise EventValidationError("Records[0].Sns.Message", "must be a JSON object")
     name = message.get("AlarmName")
@@ -137,6 +146,7 @@ def _parse_sns(event: dict[str, Any]) -> AlarmNotice:
         raise EventValidationError("Records[0].Sns.Message.AlarmName", "missing or not a string")
     if not isinstance(state, str) or not state:
         raise EventValidationError("Records[0].Sns.Message.NewStateValue", "missing or not a string")
+    _check_state("Records[0].Sns.Message.NewStateValue", state)
     return AlarmNotice(name=name, state=state, reason=str(message.get("NewStateReason", "")))
 
 
@@ -151,4 +161,10 @@ def _parse_alarm_action(event: dict[str, Any]) -> AlarmNotice:
     value = state.get("value") if isinstance(state, dict) else None
     if not isinstance(value, str) or not value:
         raise EventValidationError("alarmData.state.value", "missing or not a string")
+    _check_state("alarmData.state.value", value)
     return AlarmNotice(name=name, state=value, reason=str(state.get("reason", "")))  # type: ignore[union-attr]
+
+
+def _check_state(field: str, state: str) -> None:
+    if state not in ALARM_STATES:
+        raise EventValidationError(field, f"must be one of {', '.join(ALARM_STATES)}, got {state[:40]!r}")
