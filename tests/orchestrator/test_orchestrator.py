@@ -188,6 +188,61 @@ def test_a_retry_of_a_failed_run_resumes_without_promoting_again(world: World) -
     assert (control["active_region"], control["state"], control["epoch"]) == (SECONDARY, "active", 2)
 
 
+class _Killed(BaseException):
+    """Lambda ending the process at its timeout: no ``except Exception`` handler runs."""
+
+
+def test_a_lock_left_by_a_killed_run_blocks_others_only_until_it_expires(world: World) -> None:
+    world.health.status[PRIMARY] = 503
+    emulator.configure(describes_until_complete=6)
+    clock = SimulatedClock()
+    doomed = world.orchestrator(clock, wait_timeout_seconds=100.0, poll_interval_seconds=5.0)
+    naps: list[float] = []
+
+    def sleep_until_killed(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) > 3:  # the two probe pauses, one poll, then the timeout hits mid-wait
+            raise _Killed
+        clock.sleep(seconds)
+
+    doomed._deps.sleep = sleep_until_killed
+    with pytest.raises(_Killed):
+        doomed.run(sns_alarm(), request_id="killed")
+    control = world.control()
+    assert (control["state"], control["lock_owner"], control["lock_expires_at"]) == (
+        "failing_over",
+        "killed",
+        Decimal(int(SimulatedClock().now()) + 900),
+    )
+
+    # Another event while the lease runs: nothing done, no second promotion.
+    early = world.orchestrator(clock).run(sns_alarm(), request_id="other")
+    assert (early.outcome, early.detail) == ("locked", "nothing done: the control record is locked by killed")
+
+    # After the lease (LOCK_TTL_SECONDS) the next run takes over and resumes, not restarts.
+    clock.advance(900)
+    late = world.orchestrator(clock).run(sns_alarm(), request_id="later")
+    assert late.outcome == "completed"
+    assert [s["step"] for s in late.steps] == [
+        "1-check-writer",
+        "2-lock",
+        "4-fence",
+        "5-promote",
+        "6-wait",
+        "7-activate",
+        "8-handover",
+        "9-report",
+    ]
+    assert len(_started()) == 1
+    control = world.control()
+    assert (control["active_region"], control["state"], control["epoch"], "lock_owner" in control) == (
+        SECONDARY,
+        "active",
+        2,
+        False,
+    )
+
+
 # -- refusing to act ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("primary_answers", "expected_detail"),
@@ -372,6 +427,38 @@ def test_unsettled_orders_of_the_old_primary_are_handed_over_exactly_once(world:
     world.put_order(_order_id(6), origin=PRIMARY)
     third = invoke(sns_alarm(), request_id="delivery-3")
     assert third["handed_over"] == [_order_id(6)]
+
+
+class _SmallPages:
+    """The DynamoDB client, with every scan page cut to ``limit`` items (as 1 MB pages would)."""
+
+    def __init__(self, client: Any, limit: int) -> None:
+        self._client = client
+        self._limit = limit
+        self.scans = 0
+
+    def scan(self, **request: Any) -> Any:
+        self.scans += 1
+        return self._client.scan(**request, Limit=self._limit)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_the_handover_reads_every_scan_page(world: World) -> None:
+    world.health.status[PRIMARY] = 503
+    for n in range(1, 8):
+        world.put_order(_order_id(n), origin=PRIMARY)
+    orchestrator = world.orchestrator(SimulatedClock())
+    pages = _SmallPages(orchestrator._deps.dynamodb, limit=2)
+    orchestrator._handover._client = pages
+
+    outcome = orchestrator.run(sns_alarm(), request_id="paged")
+
+    assert outcome.outcome == "completed"
+    assert sorted(outcome.handed_over) == [_order_id(n) for n in range(1, 8)]
+    assert pages.scans == 4  # 8 items (7 orders + the control record), 2 a page
+    assert {world.order(_order_id(n))["origin_region"] for n in range(1, 8)} == {SECONDARY}
 
 
 # -- failures: retried, bounded, reported ---------------------------------------------------
