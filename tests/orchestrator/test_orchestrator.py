@@ -651,6 +651,30 @@ def test_a_malformed_event_is_rejected_naming_the_field(
     assert world.control()["epoch"] == 1
 
 
+@pytest.mark.parametrize(
+    ("event", "field", "message_start"),
+    [
+        ({"action": "x" * 1_000_000}, "action", "must be one of switchover, failover, failback, got 'xxx"),
+        ({"action": "failover", "dry_run": ["y"] * 300_000}, "dry_run", "must be true or false, got ['y', "),
+        ({"action": "failover", "z" * 500_000: 1}, "z" * 99 + "…", "unknown field; allowed: action, "),
+    ],
+    ids=["huge-action", "huge-dry-run", "huge-field-name"],
+)
+def test_a_huge_garbage_event_is_rejected_with_a_bounded_error_and_report(
+    world: World, invoke: Any, event: Any, field: str, message_start: str
+) -> None:
+    with pytest.raises(EventValidationError) as rejected:
+        invoke(event)
+
+    assert rejected.value.field == field
+    assert rejected.value.message.startswith(message_start)
+    assert len(rejected.value.message) <= 300
+    reports = world.reports()
+    assert [(r["outcome"], r["detail"]) for r in reports] == [("rejected", str(rejected.value))]
+    assert len(json.dumps(reports[0])) < 1024
+    assert world.control()["epoch"] == 1
+
+
 def test_a_promotion_refused_by_rds_lifts_the_fence_again(world: World, invoke: Any) -> None:
     invoke({"action": "switchover"}, request_id="req-1")
     world.reports()

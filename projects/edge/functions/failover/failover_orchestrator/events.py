@@ -44,10 +44,21 @@ SOURCE_MANUAL = "manual"
 SOURCE_ALARM = "alarm"
 
 
+#: Longest field name / message an error carries: garbage of any size is echoed in the error and
+#: in the SNS report, and SNS refuses messages over 256 KB (the report would be lost).
+MAX_FIELD_CHARS = 100
+MAX_MESSAGE_CHARS = 300
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
 class EventValidationError(ValueError):
     """The event is malformed; ``field`` names the offending field (a JSON path)."""
 
     def __init__(self, field: str, message: str) -> None:
+        field, message = _clip(field, MAX_FIELD_CHARS), _clip(message, MAX_MESSAGE_CHARS)
         super().__init__(f"invalid event: {field}: {message}")
         self.field = field
         self.message = message
