@@ -695,6 +695,61 @@ def test_a_promotion_refused_by_rds_lifts_the_fence_again(world: World, invoke: 
     assert world.writer_region() == SECONDARY
 
 
+class _TimesOutOnce:
+    """An RDS client whose first FailoverGlobalCluster times out (the answer lost on the way)."""
+
+    def __init__(self, client: Any, reach_rds: bool) -> None:
+        self._client = client
+        self._reach_rds = reach_rds
+        self.timed_out = False
+
+    def failover_global_cluster(self, **request: Any) -> Any:
+        from botocore.exceptions import ReadTimeoutError
+
+        if not self.timed_out:
+            self.timed_out = True
+            if self._reach_rds:
+                self._client.failover_global_cluster(**request)
+            raise ReadTimeoutError(endpoint_url="https://rds.us-east-2.amazonaws.com/")
+        return self._client.failover_global_cluster(**request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@pytest.mark.parametrize("reach_rds", [False, True], ids=["lost-before-rds", "lost-after-rds"])
+def test_a_promotion_call_that_times_out_stays_fenced_and_the_retry_resumes(
+    world: World, reach_rds: bool
+) -> None:
+    world.health.status[PRIMARY] = 503
+    clock = SimulatedClock()
+    orchestrator = world.orchestrator(clock)
+    secondary_rds = _TimesOutOnce(orchestrator._deps.rds_in(SECONDARY), reach_rds)
+    real_rds_in = orchestrator._deps.rds_in
+    orchestrator._database._rds_in = lambda region: (
+        secondary_rds if region == SECONDARY else real_rds_in(region)
+    )
+
+    with pytest.raises(OrchestrationError, match="step 5-promote: ReadTimeoutError"):
+        orchestrator.run(sns_alarm(), request_id="req-1")
+
+    # Whether or not RDS got the call, nobody can tell from here: writes stay refused.
+    control = world.control()
+    assert (control["state"], control["active_region"], "lock_owner" in control) == (
+        "failing_over",
+        PRIMARY,
+        False,
+    )
+    assert "unfenced" not in world.reports()[0]["steps"][-1]
+
+    retry = orchestrator.run(sns_alarm(), request_id="req-1")
+
+    assert retry.outcome == "completed"
+    assert len(_started("FailoverGlobalCluster")) == 1
+    control = world.control()
+    assert (control["active_region"], control["state"], control["epoch"]) == (SECONDARY, "active", 2)
+
+
 def test_a_wait_that_runs_out_after_rds_accepted_stays_fenced(world: World, invoke: Any) -> None:
     world.health.status[PRIMARY] = 503
     emulator.configure(describes_until_complete=None)
