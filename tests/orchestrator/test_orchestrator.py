@@ -39,6 +39,13 @@ EVERY_STEP = [
 ]
 
 
+def _with_alarm_arn(event: dict[str, Any], arn: str) -> dict[str, Any]:
+    """An SNS alarm notification whose message carries ``arn`` as its AlarmArn."""
+    sns = event["Records"][0]["Sns"]
+    sns["Message"] = json.dumps({**json.loads(sns["Message"]), "AlarmArn": arn})
+    return event
+
+
 def _order_id(n: int) -> str:
     return str(uuid.UUID(int=n))
 
@@ -611,6 +618,21 @@ def test_missing_control_record_fails_loudly(world: World, invoke: Any) -> None:
             {"source": "aws.cloudwatch", "alarmData": {"alarmName": "x"}},
             "alarmData.state.value",
             "missing or not a string",
+        ),
+        (
+            _with_alarm_arn(sns_alarm(), f"arn:aws:cloudwatch:{PRIMARY}:123456789012:alarm:other"),
+            "Records[0].Sns.Message.AlarmArn",
+            f"must be the CloudWatch alarm ARN of '{PRIMARY_ALARM}'",
+        ),
+        (
+            _with_alarm_arn(sns_alarm(), f"arn:aws:cloudwatch:us-west-2:123456789012:alarm:{PRIMARY_ALARM}"),
+            "Records[0].Sns.Message.AlarmArn",
+            f"alarm region us-west-2 is neither configured region ({PRIMARY}, {SECONDARY})",
+        ),
+        (
+            {**composite_alarm_action(), "alarmArn": 42},
+            "alarmArn",
+            "must be the CloudWatch alarm ARN of 'trading-test-primary-down-use2'",
         ),
         (
             composite_alarm_action(state="BROKEN"),

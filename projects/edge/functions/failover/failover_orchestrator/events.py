@@ -28,6 +28,7 @@ state CloudWatch does not have is rejected like any malformed event.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,9 @@ MANUAL_KEYS = frozenset({"action", "dry_run", "reason", "force"})
 
 #: CloudWatch's alarm states; anything else is not an alarm notification.
 ALARM_STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
+
+#: ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>``
+ALARM_ARN = re.compile(r"^arn:aws[a-z-]*:cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:alarm:(.+)$")
 
 SOURCE_MANUAL = "manual"
 SOURCE_ALARM = "alarm"
@@ -89,6 +93,9 @@ class AlarmNotice:
     name: str
     state: str
     reason: str
+    #: The region of the alarm's ARN, when the event carries one, and the field that carried it.
+    region: str | None = None
+    arn_field: str | None = None
 
 
 def parse_event(event: Any) -> Request | AlarmNotice:
@@ -158,7 +165,14 @@ def _parse_sns(event: dict[str, Any]) -> AlarmNotice:
     if not isinstance(state, str) or not state:
         raise EventValidationError("Records[0].Sns.Message.NewStateValue", "missing or not a string")
     _check_state("Records[0].Sns.Message.NewStateValue", state)
-    return AlarmNotice(name=name, state=state, reason=str(message.get("NewStateReason", "")))
+    arn_field = "Records[0].Sns.Message.AlarmArn"
+    return AlarmNotice(
+        name=name,
+        state=state,
+        reason=str(message.get("NewStateReason", "")),
+        region=_alarm_region(arn_field, message.get("AlarmArn"), name),
+        arn_field=arn_field,
+    )
 
 
 def _parse_alarm_action(event: dict[str, Any]) -> AlarmNotice:
@@ -173,9 +187,25 @@ def _parse_alarm_action(event: dict[str, Any]) -> AlarmNotice:
     if not isinstance(value, str) or not value:
         raise EventValidationError("alarmData.state.value", "missing or not a string")
     _check_state("alarmData.state.value", value)
-    return AlarmNotice(name=name, state=value, reason=str(state.get("reason", "")))  # type: ignore[union-attr]
+    return AlarmNotice(
+        name=name,
+        state=value,
+        reason=str(state.get("reason", "")),  # type: ignore[union-attr]
+        region=_alarm_region("alarmArn", event.get("alarmArn"), name),
+        arn_field="alarmArn",
+    )
 
 
 def _check_state(field: str, state: str) -> None:
     if state not in ALARM_STATES:
         raise EventValidationError(field, f"must be one of {', '.join(ALARM_STATES)}, got {state[:40]!r}")
+
+
+def _alarm_region(field: str, arn: Any, name: str) -> str | None:
+    """The region of ``arn`` (absent: ``None``); it must be the ARN of the alarm ``name``."""
+    if arn is None:
+        return None
+    match = ALARM_ARN.match(arn) if isinstance(arn, str) else None
+    if match is None or match.group(2) != name:
+        raise EventValidationError(field, f"must be the CloudWatch alarm ARN of {name[:100]!r}")
+    return match.group(1)

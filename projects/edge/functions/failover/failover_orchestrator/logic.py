@@ -115,6 +115,8 @@ class Orchestrator:
         """Handle ``event`` as invocation ``request_id`` (the lock owner)."""
         try:
             parsed = parse_event(event)
+            if isinstance(parsed, AlarmNotice):
+                self._check_alarm_region(parsed)
         except EventValidationError as exc:
             self._report(Outcome(OUTCOME_REJECTED, detail=str(exc)))
             raise
@@ -252,6 +254,16 @@ class Orchestrator:
         )
 
     # -- helpers ----------------------------------------------------------------------------
+    def _check_alarm_region(self, notice: AlarmNotice) -> None:
+        # Every trigger lives in one of the two regions; an alarm of any other region is not
+        # about this environment, whatever its name says.
+        regions = (self._settings.primary_region, self._settings.secondary_region)
+        if notice.region is not None and notice.region not in regions:
+            raise EventValidationError(
+                notice.arn_field or "alarmArn",
+                f"alarm region {notice.region} is neither configured region ({', '.join(regions)})",
+            )
+
     def _request_for_alarm(self, notice: AlarmNotice) -> Request | Outcome:
         base = Outcome(OUTCOME_IGNORED, source=SOURCE_ALARM)
         if notice.name not in self._settings.trigger_alarms:
