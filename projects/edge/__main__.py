@@ -150,6 +150,7 @@ canaries = {
             topic_arn=topics[role].arn,
             context=context,
             protected=settings.protected,
+            own_alarm_name=side.name("canary-own", "alarm"),
             witness_target=primary.region if role == SECONDARY else None,
             witness_alarm_name=side.name("primary-witness", "alarm") if role == SECONDARY else None,
         ),
@@ -194,6 +195,13 @@ orchestrator = FailoverOrchestrator(
     secondary.component_opts(),
 )
 
+
+def own_canary_alarm(canary: RegionalCanary) -> aws.cloudwatch.MetricAlarm:
+    """The canary's alarm on its own region's step (always built here)."""
+    assert canary.own_alarm is not None
+    return canary.own_alarm
+
+
 # E5: alarms and the regional-health composite per region (each on its own region's topic).
 regional_alarms = {}
 for role, side in sides.items():
@@ -224,7 +232,9 @@ for role, side in sides.items():
             if role == PRIMARY
             else side.name("regional-health", "alarm"),
             topic_arn=topics[role].arn,
-            extra_critical_arns=(canaries[role].alarm.arn,),
+            # The canary's step on this region only: its overall success also covers the other
+            # region, which would page (and, in the primary, trigger) for the wrong region.
+            extra_critical_arns=(own_canary_alarm(canaries[role]).arn,),
         ),
         side.component_opts(),
     )

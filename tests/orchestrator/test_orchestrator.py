@@ -26,6 +26,25 @@ from tests.orchestrator.conftest import (
     sns_alarm,
 )
 
+EVERY_STEP = [
+    "1-check-writer",
+    "2-lock",
+    "3-confirm",
+    "4-fence",
+    "5-promote",
+    "6-wait",
+    "7-activate",
+    "8-handover",
+    "9-report",
+]
+
+
+def _with_alarm_arn(event: dict[str, Any], arn: str) -> dict[str, Any]:
+    """An SNS alarm notification whose message carries ``arn`` as its AlarmArn."""
+    sns = event["Records"][0]["Sns"]
+    sns["Message"] = json.dumps({**json.loads(sns["Message"]), "AlarmArn": arn})
+    return event
+
 
 def _order_id(n: int) -> str:
     return str(uuid.UUID(int=n))
@@ -52,17 +71,7 @@ def test_planned_switchover(world: World, invoke: Any) -> None:
     # Planned: the primary is not probed for being down; the target is health-checked.
     assert world.health.hits_of(PRIMARY) == 0
     assert world.health.hits_of(SECONDARY) == 3
-    assert [step["step"] for step in result["steps"]] == [
-        "1-check-writer",
-        "2-lock",
-        "3-confirm",
-        "4-fence",
-        "5-promote",
-        "6-wait",
-        "7-activate",
-        "8-handover",
-        "9-report",
-    ]
+    assert [step["step"] for step in result["steps"]] == EVERY_STEP
     assert _outcomes(world) == ["completed"]
 
 
@@ -186,6 +195,52 @@ def test_a_retry_of_a_failed_run_resumes_without_promoting_again(world: World) -
     assert len(_started()) == 1
     control = world.control()
     assert (control["active_region"], control["state"], control["epoch"]) == (SECONDARY, "active", 2)
+
+
+class _Killed(BaseException):
+    """Lambda ending the process at its timeout: no ``except Exception`` handler runs."""
+
+
+def test_a_lock_left_by_a_killed_run_blocks_others_only_until_it_expires(world: World) -> None:
+    world.health.status[PRIMARY] = 503
+    emulator.configure(describes_until_complete=6)
+    clock = SimulatedClock()
+    doomed = world.orchestrator(clock, wait_timeout_seconds=100.0, poll_interval_seconds=5.0)
+    naps: list[float] = []
+
+    def sleep_until_killed(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) > 3:  # the two probe pauses, one poll, then the timeout hits mid-wait
+            raise _Killed
+        clock.sleep(seconds)
+
+    doomed._deps.sleep = sleep_until_killed
+    with pytest.raises(_Killed):
+        doomed.run(sns_alarm(), request_id="killed")
+    control = world.control()
+    assert (control["state"], control["lock_owner"], control["lock_expires_at"]) == (
+        "failing_over",
+        "killed",
+        Decimal(int(SimulatedClock().now()) + 900),
+    )
+
+    # Another event while the lease runs: nothing done, no second promotion.
+    early = world.orchestrator(clock).run(sns_alarm(), request_id="other")
+    assert (early.outcome, early.detail) == ("locked", "nothing done: the control record is locked by killed")
+
+    # After the lease (LOCK_TTL_SECONDS) the next run takes over and resumes, not restarts.
+    clock.advance(900)
+    late = world.orchestrator(clock).run(sns_alarm(), request_id="later")
+    assert late.outcome == "completed"
+    assert [s["step"] for s in late.steps] == [s for s in EVERY_STEP if s != "3-confirm"]
+    assert len(_started()) == 1
+    control = world.control()
+    assert (control["active_region"], control["state"], control["epoch"], "lock_owner" in control) == (
+        SECONDARY,
+        "active",
+        2,
+        False,
+    )
 
 
 # -- refusing to act ------------------------------------------------------------------------
@@ -374,6 +429,38 @@ def test_unsettled_orders_of_the_old_primary_are_handed_over_exactly_once(world:
     assert third["handed_over"] == [_order_id(6)]
 
 
+class _SmallPages:
+    """The DynamoDB client, with every scan page cut to ``limit`` items (as 1 MB pages would)."""
+
+    def __init__(self, client: Any, limit: int) -> None:
+        self._client = client
+        self._limit = limit
+        self.scans = 0
+
+    def scan(self, **request: Any) -> Any:
+        self.scans += 1
+        return self._client.scan(**request, Limit=self._limit)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_the_handover_reads_every_scan_page(world: World) -> None:
+    world.health.status[PRIMARY] = 503
+    for n in range(1, 8):
+        world.put_order(_order_id(n), origin=PRIMARY)
+    orchestrator = world.orchestrator(SimulatedClock())
+    pages = _SmallPages(orchestrator._deps.dynamodb, limit=2)
+    orchestrator._handover._client = pages
+
+    outcome = orchestrator.run(sns_alarm(), request_id="paged")
+
+    assert outcome.outcome == "completed"
+    assert sorted(outcome.handed_over) == [_order_id(n) for n in range(1, 8)]
+    assert pages.scans == 4  # 8 items (7 orders + the control record), 2 a page
+    assert {world.order(_order_id(n))["origin_region"] for n in range(1, 8)} == {SECONDARY}
+
+
 # -- failures: retried, bounded, reported ---------------------------------------------------
 class _Raw:
     def __init__(self, body: bytes) -> None:
@@ -532,6 +619,36 @@ def test_missing_control_record_fails_loudly(world: World, invoke: Any) -> None:
             "alarmData.state.value",
             "missing or not a string",
         ),
+        (
+            _with_alarm_arn(sns_alarm(), f"arn:aws:cloudwatch:{PRIMARY}:123456789012:alarm:other"),
+            "Records[0].Sns.Message.AlarmArn",
+            f"must be the CloudWatch alarm ARN of '{PRIMARY_ALARM}'",
+        ),
+        (
+            _with_alarm_arn(sns_alarm(), f"arn:aws:cloudwatch:us-west-2:123456789012:alarm:{PRIMARY_ALARM}"),
+            "Records[0].Sns.Message.AlarmArn",
+            f"alarm region us-west-2 is neither configured region ({PRIMARY}, {SECONDARY})",
+        ),
+        (
+            {**composite_alarm_action(), "alarmArn": 42},
+            "alarmArn",
+            "must be the CloudWatch alarm ARN of 'trading-test-primary-down-use2'",
+        ),
+        (
+            composite_alarm_action(state="BROKEN"),
+            "alarmData.state.value",
+            "must be one of ALARM, OK, INSUFFICIENT_DATA, got 'BROKEN'",
+        ),
+        (
+            sns_alarm(state="alarm"),
+            "Records[0].Sns.Message.NewStateValue",
+            "must be one of ALARM, OK, INSUFFICIENT_DATA, got 'alarm'",
+        ),
+        (
+            {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "[" * 100_000 + "]" * 100_000}}]},
+            "Records[0].Sns.Message",
+            "nested too deeply to be an alarm notification",
+        ),
     ],
 )
 def test_a_malformed_event_is_rejected_naming_the_field(
@@ -546,6 +663,30 @@ def test_a_malformed_event_is_rejected_naming_the_field(
     assert [(r["outcome"], r["detail"]) for r in reports] == [
         ("rejected", f"invalid event: {field}: {message}")
     ]
+    assert world.control()["epoch"] == 1
+
+
+@pytest.mark.parametrize(
+    ("event", "field", "message_start"),
+    [
+        ({"action": "x" * 1_000_000}, "action", "must be one of switchover, failover, failback, got 'xxx"),
+        ({"action": "failover", "dry_run": ["y"] * 300_000}, "dry_run", "must be true or false, got ['y', "),
+        ({"action": "failover", "z" * 500_000: 1}, "z" * 99 + "…", "unknown field; allowed: action, "),
+    ],
+    ids=["huge-action", "huge-dry-run", "huge-field-name"],
+)
+def test_a_huge_garbage_event_is_rejected_with_a_bounded_error_and_report(
+    world: World, invoke: Any, event: Any, field: str, message_start: str
+) -> None:
+    with pytest.raises(EventValidationError) as rejected:
+        invoke(event)
+
+    assert rejected.value.field == field
+    assert rejected.value.message.startswith(message_start)
+    assert len(rejected.value.message) <= 300
+    reports = world.reports()
+    assert [(r["outcome"], r["detail"]) for r in reports] == [("rejected", str(rejected.value))]
+    assert len(json.dumps(reports[0])) < 1024
     assert world.control()["epoch"] == 1
 
 
@@ -567,6 +708,61 @@ def test_a_promotion_refused_by_rds_lifts_the_fence_again(world: World, invoke: 
     assert [r["outcome"] for r in reports] == ["failed"]
     assert reports[0]["steps"][-1] == {"step": "5-promote", "unfenced": True}
     assert world.writer_region() == SECONDARY
+
+
+class _TimesOutOnce:
+    """An RDS client whose first FailoverGlobalCluster times out (the answer lost on the way)."""
+
+    def __init__(self, client: Any, reach_rds: bool) -> None:
+        self._client = client
+        self._reach_rds = reach_rds
+        self.timed_out = False
+
+    def failover_global_cluster(self, **request: Any) -> Any:
+        from botocore.exceptions import ReadTimeoutError
+
+        if not self.timed_out:
+            self.timed_out = True
+            if self._reach_rds:
+                self._client.failover_global_cluster(**request)
+            raise ReadTimeoutError(endpoint_url="https://rds.us-east-2.amazonaws.com/")
+        return self._client.failover_global_cluster(**request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@pytest.mark.parametrize("reach_rds", [False, True], ids=["lost-before-rds", "lost-after-rds"])
+def test_a_promotion_call_that_times_out_stays_fenced_and_the_retry_resumes(
+    world: World, reach_rds: bool
+) -> None:
+    world.health.status[PRIMARY] = 503
+    clock = SimulatedClock()
+    orchestrator = world.orchestrator(clock)
+    secondary_rds = _TimesOutOnce(orchestrator._deps.rds_in(SECONDARY), reach_rds)
+    real_rds_in = orchestrator._deps.rds_in
+    orchestrator._database._rds_in = lambda region: (
+        secondary_rds if region == SECONDARY else real_rds_in(region)
+    )
+
+    with pytest.raises(OrchestrationError, match="step 5-promote: ReadTimeoutError"):
+        orchestrator.run(sns_alarm(), request_id="req-1")
+
+    # Whether or not RDS got the call, nobody can tell from here: writes stay refused.
+    control = world.control()
+    assert (control["state"], control["active_region"], "lock_owner" in control) == (
+        "failing_over",
+        PRIMARY,
+        False,
+    )
+    assert "unfenced" not in world.reports()[0]["steps"][-1]
+
+    retry = orchestrator.run(sns_alarm(), request_id="req-1")
+
+    assert retry.outcome == "completed"
+    assert len(_started("FailoverGlobalCluster")) == 1
+    control = world.control()
+    assert (control["active_region"], control["state"], control["epoch"]) == (SECONDARY, "active", 2)
 
 
 def test_a_wait_that_runs_out_after_rds_accepted_stays_fenced(world: World, invoke: Any) -> None:

@@ -48,6 +48,11 @@ def test_defaults() -> None:
         ({"FAILOVER_MODE": "sometimes"}, "FAILOVER_MODE='sometimes' is not one of automatic, manual"),
         ({"PROBE_COUNT": "0"}, "PROBE_COUNT=0 must be >= 1"),
         ({"WAIT_TIMEOUT_SECONDS": "soon"}, "WAIT_TIMEOUT_SECONDS='soon' must be a non-negative number"),
+        ({"WAIT_TIMEOUT_SECONDS": "nan"}, "WAIT_TIMEOUT_SECONDS='nan' must be a non-negative number"),
+        ({"PROBE_TIMEOUT_SECONDS": "inf"}, "PROBE_TIMEOUT_SECONDS='inf' must be a non-negative number"),
+        ({"PROBE_COUNT": "2.5"}, "PROBE_COUNT='2.5' must be a non-negative integer"),
+        ({"PROBE_COUNT": "nan"}, "PROBE_COUNT='nan' must be a non-negative integer"),
+        ({"LOCK_TTL_SECONDS": "inf"}, "LOCK_TTL_SECONDS='inf' must be a non-negative integer"),
         ({"REGION_NAME": ""}, "environment variable REGION_NAME (or AWS_REGION) is required"),
     ],
 )

@@ -218,7 +218,7 @@ def test_alert_email_subscribes_every_topic() -> None:
 # -- E5 --------------------------------------------------------------------------------------
 def test_every_alarm_acts_on_a_topic_of_its_own_region_with_alarm_and_ok_actions(plan: Any) -> None:
     alarms = of_type(plan, ALARM) + of_type(plan, COMPOSITE)
-    assert len(alarms) == 31  # 12+11 regional, 2 canary + 1 witness, 2 Route 53, 3 composites
+    assert len(alarms) == 33  # 12+11 regional, 2 canary + 2 own-step + 1 witness, 2 Route 53, 3 composites
     for alarm in alarms:
         inputs = alarm["inputs"]
         assert inputs["alarmActions"] and inputs["okActions"], alarm["name"]
@@ -343,7 +343,7 @@ def test_regional_health_composite_is_an_or_over_alarm_resources_of_its_region(
         one(dev, ALARM, f"alarms-{role}-api-errors"),
         one(dev, ALARM, f"alarms-{role}-processor-errors"),
         one(dev, ALARM, f"alarms-{role}-dynamodb-system-errors"),
-        one(dev, ALARM, f"canary-{role}-success"),
+        one(dev, ALARM, f"canary-{role}-own"),
     ]
     assert composite["region"] == region
     assert composite["inputs"]["alarmName"] == f"trading-dev-regional-health-{code}"
@@ -353,6 +353,37 @@ def test_regional_health_composite_is_an_or_over_alarm_resources_of_its_region(
     for child in children:
         assert child["region"] == region
         assert child["urn"] in composite["dependencies"]  # built from the resources, not names
+
+
+@pytest.mark.parametrize(
+    ("role", "region", "code"), [("primary", "us-east-1", "use1"), ("secondary", "us-east-2", "use2")]
+)
+def test_the_regional_composite_sees_only_its_own_regions_canary_step(
+    dev: Any, role: str, region: str, code: str
+) -> None:
+    # The run's SuccessPercent also fails when only the other region is down: it stays an alarm
+    # on the topic, but only the step on this region's /health is critical for this region.
+    canary = one(dev, "aws:synthetics/canary:Canary", f"canary-{role}-canary")
+    own = one(dev, ALARM, f"canary-{role}-own")
+    success = one(dev, ALARM, f"canary-{role}-success")
+    composite = one(dev, COMPOSITE, f"alarms-{role}-regional-health")
+    topic = f"arn:aws:sns:{region}:{ACCOUNT}:trading-dev-ops-{code}"
+    assert own["region"] == region
+    assert {k: own["inputs"][k] for k in ("name", "namespace", "metricName", "dimensions")} == {
+        "name": f"trading-dev-canary-own-{code}",
+        "namespace": "CloudWatchSynthetics",
+        "metricName": "SuccessPercent",
+        "dimensions": {"CanaryName": canary["inputs"]["name"], "StepName": f"health-{region}"},
+    }
+    assert (
+        own["inputs"]["threshold"],
+        own["inputs"]["comparisonOperator"],
+        own["inputs"]["treatMissingData"],
+        own["inputs"]["alarmActions"],
+        own["inputs"]["okActions"],
+    ) == (100, "LessThanThreshold", "notBreaching", [topic], [topic])
+    assert success["inputs"]["name"] not in composite["inputs"]["alarmRule"]
+    assert own["inputs"]["name"] in composite["inputs"]["alarmRule"]
 
 
 def test_primary_down_composite_is_in_the_secondary_fed_by_its_canarys_view_of_the_primary(plan: Any) -> None:

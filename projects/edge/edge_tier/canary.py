@@ -71,6 +71,8 @@ class RegionalCanaryArgs:
     topic_arn: pulumi.Input[str]
     context: AwsContext
     protected: bool = False
+    #: The alarm on this region's own step: the canary's verdict on *its* region alone.
+    own_alarm_name: pulumi.Input[str] | None = None
     #: When set, an extra alarm on this target's step (the secondary's view of the primary).
     witness_target: pulumi.Input[str] | None = None
     witness_alarm_name: pulumi.Input[str] | None = None
@@ -250,28 +252,62 @@ class RegionalCanary(pulumi.ComponentResource):
             args.topic_arn,
             child,
         )
+        # The run's SuccessPercent above covers both regions' steps, so it also fails when only
+        # the *other* region is down; the regional-health composite takes this step alarm instead.
+        self.own_alarm: aws.cloudwatch.MetricAlarm | None = None
+        if args.own_alarm_name is not None:
+            self.own_alarm = self._step_alarm(
+                f"{name}-own",
+                "canary-own",
+                args.region,
+                args.own_alarm_name,
+                args.topic_arn,
+                "this region's /health as seen from its own canary",
+                child,
+            )
         self.witness_alarm: aws.cloudwatch.MetricAlarm | None = None
         if args.witness_target is not None and args.witness_alarm_name is not None:
-            self.witness_alarm = metric_alarm(
+            self.witness_alarm = self._step_alarm(
                 f"{name}-witness",
-                AlarmSpec(
-                    "canary-witness",
-                    "CloudWatchSynthetics",
-                    "SuccessPercent",
-                    {
-                        "CanaryName": self.canary.name,
-                        "StepName": pulumi.Output.from_input(args.witness_target).apply(step_name),
-                    },
-                    SUCCESS_PERCENT_THRESHOLD,
-                    comparison="LessThanThreshold",
-                    statistic="Average",
-                    # Only an observed failure of the primary counts; a silent canary is the
-                    # canary-success alarm's business, not a reason to consider a failover.
-                    treat_missing_data="notBreaching",
-                    description="the primary's /health as seen from the secondary's canary",
-                ),
+                "canary-witness",
+                args.witness_target,
                 args.witness_alarm_name,
                 args.topic_arn,
+                "the primary's /health as seen from the secondary's canary",
                 child,
             )
         self.register_outputs({"canaryName": self.canary.name, "alarmArn": self.alarm.arn})
+
+    def _step_alarm(
+        self,
+        name: str,
+        key: str,
+        target: pulumi.Input[str],
+        alarm_name: pulumi.Input[str],
+        topic_arn: pulumi.Input[str],
+        description: str,
+        opts: pulumi.ResourceOptions,
+    ) -> aws.cloudwatch.MetricAlarm:
+        """An alarm on one target's step of this canary."""
+        return metric_alarm(
+            name,
+            AlarmSpec(
+                key,
+                "CloudWatchSynthetics",
+                "SuccessPercent",
+                {
+                    "CanaryName": self.canary.name,
+                    "StepName": pulumi.Output.from_input(target).apply(step_name),
+                },
+                SUCCESS_PERCENT_THRESHOLD,
+                comparison="LessThanThreshold",
+                statistic="Average",
+                # Only an observed failure of the target counts; a silent canary is the
+                # canary-success alarm's business (breaching), not a regional outage.
+                treat_missing_data="notBreaching",
+                description=description,
+            ),
+            alarm_name,
+            topic_arn,
+            opts,
+        )

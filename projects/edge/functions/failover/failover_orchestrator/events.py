@@ -21,12 +21,14 @@
    the target.
 
 An alarm in ``ALARM`` state whose name is one of the trigger alarms becomes an unplanned
-``failover``; any other alarm or state becomes a request that is reported as ignored.
+``failover``; any other alarm, or an ``OK``/``INSUFFICIENT_DATA`` state, is ignored (logged); a
+state CloudWatch does not have is rejected like any malformed event.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,14 +38,31 @@ ACTION_FAILBACK = "failback"
 ACTIONS = (ACTION_SWITCHOVER, ACTION_FAILOVER, ACTION_FAILBACK)
 MANUAL_KEYS = frozenset({"action", "dry_run", "reason", "force"})
 
+#: CloudWatch's alarm states; anything else is not an alarm notification.
+ALARM_STATES = ("ALARM", "OK", "INSUFFICIENT_DATA")
+
+#: ``arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>``
+ALARM_ARN = re.compile(r"^arn:aws[a-z-]*:cloudwatch:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:alarm:(.+)$")
+
 SOURCE_MANUAL = "manual"
 SOURCE_ALARM = "alarm"
+
+
+#: Longest field name / message an error carries: garbage of any size is echoed in the error and
+#: in the SNS report, and SNS refuses messages over 256 KB (the report would be lost).
+MAX_FIELD_CHARS = 100
+MAX_MESSAGE_CHARS = 300
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
 class EventValidationError(ValueError):
     """The event is malformed; ``field`` names the offending field (a JSON path)."""
 
     def __init__(self, field: str, message: str) -> None:
+        field, message = _clip(field, MAX_FIELD_CHARS), _clip(message, MAX_MESSAGE_CHARS)
         super().__init__(f"invalid event: {field}: {message}")
         self.field = field
         self.message = message
@@ -74,6 +93,9 @@ class AlarmNotice:
     name: str
     state: str
     reason: str
+    #: The region of the alarm's ARN, when the event carries one, and the field that carried it.
+    region: str | None = None
+    arn_field: str | None = None
 
 
 def parse_event(event: Any) -> Request | AlarmNotice:
@@ -129,6 +151,11 @@ def _parse_sns(event: dict[str, Any]) -> AlarmNotice:
         message = json.loads(sns["Message"])
     except ValueError as exc:
         raise EventValidationError("Records[0].Sns.Message", f"not a JSON alarm notification: {exc}") from exc
+    except RecursionError:
+        # Deeply nested garbage must be rejected and reported like any other, not crash unreported.
+        raise EventValidationError(
+            "Records[0].Sns.Message", "nested too deeply to be an alarm notification"
+        ) from None
     if not isinstance(message, dict):
         raise EventValidationError("Records[0].Sns.Message", "must be a JSON object")
     name = message.get("AlarmName")
@@ -137,7 +164,15 @@ def _parse_sns(event: dict[str, Any]) -> AlarmNotice:
         raise EventValidationError("Records[0].Sns.Message.AlarmName", "missing or not a string")
     if not isinstance(state, str) or not state:
         raise EventValidationError("Records[0].Sns.Message.NewStateValue", "missing or not a string")
-    return AlarmNotice(name=name, state=state, reason=str(message.get("NewStateReason", "")))
+    _check_state("Records[0].Sns.Message.NewStateValue", state)
+    arn_field = "Records[0].Sns.Message.AlarmArn"
+    return AlarmNotice(
+        name=name,
+        state=state,
+        reason=str(message.get("NewStateReason", "")),
+        region=_alarm_region(arn_field, message.get("AlarmArn"), name),
+        arn_field=arn_field,
+    )
 
 
 def _parse_alarm_action(event: dict[str, Any]) -> AlarmNotice:
@@ -151,4 +186,26 @@ def _parse_alarm_action(event: dict[str, Any]) -> AlarmNotice:
     value = state.get("value") if isinstance(state, dict) else None
     if not isinstance(value, str) or not value:
         raise EventValidationError("alarmData.state.value", "missing or not a string")
-    return AlarmNotice(name=name, state=value, reason=str(state.get("reason", "")))  # type: ignore[union-attr]
+    _check_state("alarmData.state.value", value)
+    return AlarmNotice(
+        name=name,
+        state=value,
+        reason=str(state.get("reason", "")),  # type: ignore[union-attr]
+        region=_alarm_region("alarmArn", event.get("alarmArn"), name),
+        arn_field="alarmArn",
+    )
+
+
+def _check_state(field: str, state: str) -> None:
+    if state not in ALARM_STATES:
+        raise EventValidationError(field, f"must be one of {', '.join(ALARM_STATES)}, got {state[:40]!r}")
+
+
+def _alarm_region(field: str, arn: Any, name: str) -> str | None:
+    """The region of ``arn`` (absent: ``None``); it must be the ARN of the alarm ``name``."""
+    if arn is None:
+        return None
+    match = ALARM_ARN.match(arn) if isinstance(arn, str) else None
+    if match is None or match.group(2) != name:
+        raise EventValidationError(field, f"must be the CloudWatch alarm ARN of {name[:100]!r}")
+    return match.group(1)

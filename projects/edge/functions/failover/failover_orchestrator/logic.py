@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from trading_runtime.aws import error_code
 
 from failover_orchestrator.control import ControlStore, ControlView, LockHeldError
 from failover_orchestrator.database import GlobalDatabase, PromotionConflictError
@@ -114,6 +115,8 @@ class Orchestrator:
         """Handle ``event`` as invocation ``request_id`` (the lock owner)."""
         try:
             parsed = parse_event(event)
+            if isinstance(parsed, AlarmNotice):
+                self._check_alarm_region(parsed)
         except EventValidationError as exc:
             self._report(Outcome(OUTCOME_REJECTED, detail=str(exc)))
             raise
@@ -217,8 +220,9 @@ class Orchestrator:
         if not target_is_writer and db.pending_target_arn is None:
             try:
                 api = self._database.promote(target, target_arn, request.planned)
-            except Exception:
-                self._unfence_if_nothing_started(owner, target, target_arn, outcome)
+            except Exception as exc:
+                if _refused_by_rds(exc):
+                    self._unfence_if_nothing_started(owner, target, target_arn, outcome)
                 raise
             self._log(outcome, api=api, target=target_arn)
 
@@ -250,6 +254,16 @@ class Orchestrator:
         )
 
     # -- helpers ----------------------------------------------------------------------------
+    def _check_alarm_region(self, notice: AlarmNotice) -> None:
+        # Every trigger lives in one of the two regions; an alarm of any other region is not
+        # about this environment, whatever its name says.
+        regions = (self._settings.primary_region, self._settings.secondary_region)
+        if notice.region is not None and notice.region not in regions:
+            raise EventValidationError(
+                notice.arn_field or "alarmArn",
+                f"alarm region {notice.region} is neither configured region ({', '.join(regions)})",
+            )
+
     def _request_for_alarm(self, notice: AlarmNotice) -> Request | Outcome:
         base = Outcome(OUTCOME_IGNORED, source=SOURCE_ALARM)
         if notice.name not in self._settings.trigger_alarms:
@@ -354,6 +368,25 @@ class Orchestrator:
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z")
         )
+
+
+def _refused_by_rds(exc: BaseException) -> bool:
+    """RDS answered and refused the promotion (a 4xx fault), so it cannot have started.
+
+    A timeout, a lost connection or a 5xx may hide a call RDS accepted — and
+    DescribeGlobalClusters need not show it yet — and ``InvalidGlobalClusterStateFault`` is also
+    what a retried call gets when its first attempt was accepted: in all of these the fence
+    stays, and Lambda's retry resumes (it promotes again, or sees the operation under way).
+    """
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    return (
+        isinstance(status, int)
+        and 400 <= status < 500
+        and error_code(exc) != "InvalidGlobalClusterStateFault"
+    )
 
 
 def _set(outcome: Outcome, name: str) -> None:

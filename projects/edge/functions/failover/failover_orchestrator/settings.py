@@ -24,6 +24,7 @@ The variable names are a contract with the ``trading-edge`` Pulumi project, whic
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -105,9 +106,19 @@ class OrchestratorSettings:
                 value = float(raw)
             except ValueError:
                 value = -1.0
-            if value < 0:
+            # float() also takes "nan" and "inf": a NaN bound never runs out, an infinite one
+            # never ends.
+            if not math.isfinite(value) or value < 0:
                 raise SettingsError(f"{name}={raw!r} must be a non-negative number")
             return value
+
+        def integer(name: str, default: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            if not raw.isdigit():
+                raise SettingsError(f"{name}={raw!r} must be a non-negative integer")
+            return int(raw)
 
         clusters = json_value("CLUSTER_ARNS", dict)
         urls = json_value("HEALTH_URLS", dict)
@@ -127,10 +138,10 @@ class OrchestratorSettings:
             trigger_alarms=tuple(str(a) for a in alarms),  # type: ignore[attr-defined]
             failover_mode=env.get("FAILOVER_MODE", "").strip() or MODE_AUTOMATIC,
             environment=env.get("ENVIRONMENT", "").strip() or "unknown",
-            probe_count=int(number("PROBE_COUNT", 3)),
+            probe_count=integer("PROBE_COUNT", 3),
             probe_interval_seconds=number("PROBE_INTERVAL_SECONDS", 5.0),
             probe_timeout_seconds=number("PROBE_TIMEOUT_SECONDS", 5.0),
             wait_timeout_seconds=number("WAIT_TIMEOUT_SECONDS", 180.0),
             poll_interval_seconds=number("POLL_INTERVAL_SECONDS", 5.0),
-            lock_ttl_seconds=int(number("LOCK_TTL_SECONDS", 900)),
+            lock_ttl_seconds=integer("LOCK_TTL_SECONDS", 900),
         )
