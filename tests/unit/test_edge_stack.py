@@ -11,7 +11,7 @@ from shared.contracts import edge as edge_contract
 from shared.errors import ConfigError
 from shared.policy.rules import arn_region
 from shared.runtimes import SUPPORTED_SYNTHETICS_NODEJS_RUNTIMES
-from tests.planning import of_type, one
+from tests.planning import REPO, of_type, one
 from tests.unit.edge_planning import edge_plan
 
 ACCOUNT = "123456789012"
@@ -507,7 +507,15 @@ def test_a_deprecated_canary_runtime_stops_the_plan() -> None:
 
 # -- E7 --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("env", "timeout", "mode"), [("dev", 600, "manual"), ("prod", 600, "automatic")])
-def test_orchestrator_function(env: str, timeout: int, mode: str) -> None:
+def test_orchestrator_function(
+    env: str, timeout: int, mode: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The code-only sources, whether or not a `make build` left build/functions/failover.zip here
+    # (the built archive is covered in tests/tooling/test_build_functions.py).
+    monkeypatch.syspath_prepend(str(REPO / "projects" / "edge"))
+    import edge_tier.orchestrator as orchestrator
+
+    monkeypatch.setattr(orchestrator, "BUILT_ARCHIVE", tmp_path / "absent" / "failover.zip")
     stack = edge_plan(env)
     function = one(stack, "aws:lambda/function:Function", "failover-function")
     inputs = function["inputs"]
