@@ -31,7 +31,7 @@ if str(REPO_ROOT) not in sys.path:
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from trading_runtime import reset_runtime_state  # noqa: E402
-from trading_runtime.dynamo import serialize_item  # noqa: E402
+from trading_runtime.dynamo import orders_table_request, serialize_item  # noqa: E402
 
 from tests.postgres_server import PostgresServer  # noqa: E402
 
@@ -123,19 +123,7 @@ class Environment:
         self.secret_arn = ""
 
     def setup(self) -> None:
-        self.dynamodb.create_table(
-            TableName=TABLE_NAME,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        self.dynamodb.create_table(**orders_table_request(TABLE_NAME))
         self.dynamodb.update_time_to_live(
             TableName=TABLE_NAME,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},

@@ -32,7 +32,7 @@ import boto3  # noqa: E402
 from failover_orchestrator import Dependencies, Orchestrator, OrchestratorSettings, http_probe  # noqa: E402
 from failover_orchestrator.aws import Clients  # noqa: E402
 from moto import mock_aws  # noqa: E402
-from trading_runtime.dynamo import deserialize_item, serialize_item  # noqa: E402
+from trading_runtime.dynamo import deserialize_item, orders_table_request, serialize_item  # noqa: E402
 
 from drill import emulator  # noqa: E402
 from drill.clock import SimulatedClock  # noqa: E402
@@ -117,19 +117,7 @@ class World:
     # -- setup ---------------------------------------------------------------------------
     def build(self) -> None:
         self.dynamodb = _SESSION.client("dynamodb", region_name=SECONDARY)
-        self.dynamodb.create_table(
-            TableName=TABLE_NAME,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        self.dynamodb.create_table(**orders_table_request(TABLE_NAME))
         self.put_control(PRIMARY, "active", 1)
         self.sns = _SESSION.client("sns", region_name=SECONDARY)
         self.sqs = _SESSION.client("sqs", region_name=SECONDARY)

@@ -65,3 +65,25 @@ def serialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
 def deserialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """DynamoDB attribute values → Python values (numbers as ``Decimal``)."""
     return {k: deserialize_value(v) for k, v in item.items()}
+
+
+def orders_table_request(table_name: str) -> dict[str, Any]:
+    """``CreateTable`` arguments of the orders global table, as the data project declares it.
+
+    Emulators (the handler and orchestrator tests, the drill) create the table from this, so a
+    change of key layout reaches them all at once; ``tests/unit/test_data_tier.py`` holds the
+    data project's ``aws.dynamodb.Table`` to the same ``pk``/``sk`` string keys.
+    """
+    return {
+        "TableName": table_name,
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
