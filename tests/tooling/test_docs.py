@@ -81,3 +81,55 @@ def test_every_manual_event_in_the_runbooks_is_accepted_by_the_orchestrator(doc,
     request = parse_event(json.loads(event))
     assert isinstance(request, Request)
     assert request.source == "manual"
+
+
+def _orchestrator():
+    sys.path.insert(0, str(REPO_ROOT / "projects" / "region" / "functions" / "common"))
+    sys.path.insert(0, str(REPO_ROOT / "projects" / "edge" / "functions" / "failover"))
+    from failover_orchestrator import logic
+
+    return logic
+
+
+def test_the_documented_answer_is_the_orchestrators_report():
+    logic = _orchestrator()
+    text = (REPO_ROOT / "docs" / "runbooks" / "README.md").read_text()
+    block = re.search(r"```json\n(\{\"outcome\".*?)\n```", text, re.DOTALL)
+    assert block is not None
+    answer = json.loads(block.group(1))
+    assert list(answer) == list(logic.Outcome("completed").to_json())
+    outcomes = {getattr(logic, name) for name in dir(logic) if name.startswith("OUTCOME_")}
+    assert set(answer["outcome"].split(" | ")) == outcomes
+    source = (REPO_ROOT / "projects/edge/functions/failover/failover_orchestrator/logic.py").read_text()
+    steps = set(re.findall(r'step\("([0-9]-[a-z-]+)"\)', source))
+    assert {s["step"] for s in answer["steps"] if isinstance(s, dict)} <= steps
+
+
+def _edge_timeouts() -> list[int]:
+    import yaml
+
+    found = []
+    for path in (REPO_ROOT / "projects" / "edge").glob("Pulumi.*.yaml"):
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        if "trading-edge:orchestratorTimeoutSeconds" in config:
+            found.append(int(config["trading-edge:orchestratorTimeoutSeconds"]))
+    return found
+
+
+def test_a_manual_invoke_outwaits_the_orchestrator_and_is_not_retried():
+    """The CLI retries an Invoke that times out: the second run would answer 'locked'."""
+    text = (REPO_ROOT / "docs" / "runbooks" / "README.md").read_text()
+    invokes = re.findall(r"^(.*)aws lambda invoke ((?:[^\n]*\\\n)*[^\n]*)", text, re.MULTILINE)
+    assert invokes
+    for prefix, command in invokes:
+        assert "AWS_MAX_ATTEMPTS=1" in prefix
+        timeout = int(re.search(r"--cli-read-timeout (\d+)", command).group(1))
+        assert timeout > max(_edge_timeouts(), default=600)
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_bare_pulumi_commands_say_which_backend(doc):
+    """make defaults PULUMI_BACKEND_URL to .pulumi-state; a bare pulumi command does not."""
+    text = doc.read_text()
+    if re.search(r"\bpulumi --cwd ", text):
+        assert "PULUMI_BACKEND_URL" in text
