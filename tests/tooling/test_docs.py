@@ -133,3 +133,18 @@ def test_bare_pulumi_commands_say_which_backend(doc):
     text = doc.read_text()
     if re.search(r"\bpulumi --cwd ", text):
         assert "PULUMI_BACKEND_URL" in text
+
+
+def _readme_section(title: str) -> str:
+    text = (REPO_ROOT / "README.md").read_text()
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", text, re.DOTALL | re.MULTILINE)
+    assert match is not None
+    return match.group(1)
+
+
+def test_quick_start_names_what_make_test_needs():
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1)
+    quick = _readme_section("Quick start")
+    assert ("node " in recipe) == ("Node.js ≥ 20" in quick)
+    assert [t for t in ("make test", "make plan", "make drill", "make help") if t not in quick] == []

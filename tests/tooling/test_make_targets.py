@@ -258,7 +258,7 @@ def test_build_passes_env_as_one_word():
 def test_pulumi_args_with_quotes_and_semicolons_reach_pulumi_as_words(make, tmp_path):
     pwned = tmp_path / "pwned"
     touch = shutil.which("touch")
-    result = make("preview-data", "ENV=dev", f"PULUMI_ARGS=--message \"it's; {touch} {pwned}\"")
+    result = make("preview-data", "ENV=dev", f'PULUMI_ARGS=--message "it\'s; {touch} {pwned}"')
     assert result.returncode == 0, result.stderr
     assert result.calls == [
         _select("data", "dev"),
