@@ -51,6 +51,8 @@ from drill.faults import KIND_ERROR, KIND_OUTAGE, KIND_THROTTLE, FaultInjector  
 from drill.regional import EmulatedAurora, Regions, add_function_paths  # noqa: E402
 from drill.replication import GlobalTableReplicator, stream_reader  # noqa: E402
 from shared.naming import physical_name  # noqa: E402
+from shared.regions import REGION_CODES  # noqa: E402
+from shared.settings.base import ENVIRONMENT_PATTERN  # noqa: E402
 
 ORCHESTRATOR_DIR = REPO_ROOT / "projects" / "edge" / "functions" / "failover"
 ENGINE_VERSION = "16.6"
@@ -989,6 +991,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--check-interval must be 10 or 30 (Route 53 request intervals)")
     if args.primary == args.secondary:
         parser.error("--primary and --secondary must differ")
+    # Checked before the emulator starts: a bad name would otherwise end in a traceback from
+    # shared.naming halfway through building the fixture.
+    if not ENVIRONMENT_PATTERN.match(args.env) or "--" in args.env or args.env.endswith("-"):
+        parser.error(f"--env {args.env!r} is not an environment name (^[a-z][a-z0-9-]{{1,11}}$)")
+    for flag, region in (("--primary", args.primary), ("--secondary", args.secondary)):
+        if region not in REGION_CODES:
+            parser.error(f"{flag} {region!r} is not a known region: one of {', '.join(sorted(REGION_CODES))}")
     return args
 
 

@@ -359,3 +359,33 @@ def test_the_fixture_is_named_as_the_plan_names_it():
     assert {names.topic("us-east-1"), names.topic("us-east-2")} <= set(topics)
     composites = inputs("trading-edge", "aws:cloudwatch/compositeAlarm:CompositeAlarm", "alarmName")
     assert names.primary_down_alarm in composites
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--env", "Bad!"],
+            "python -m drill: error: --env 'Bad!' is not an environment name (^[a-z][a-z0-9-]{1,11}$)",
+        ),
+        (["--env", "a--b"], "python -m drill: error: --env 'a--b' is not an environment name"),
+        (
+            ["--primary", "mars-1"],
+            "python -m drill: error: --primary 'mars-1' is not a known region: one of ",
+        ),
+        (["--secondary", "us-east-1"], "python -m drill: error: --primary and --secondary must differ"),
+    ],
+)
+def test_bad_drill_arguments_are_one_line_before_the_emulator_starts(args, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "drill", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1].startswith(message)
+    assert "Traceback" not in result.stderr
