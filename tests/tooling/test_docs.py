@@ -52,6 +52,19 @@ def test_make_targets_named_in_docs_exist(doc):
     assert named - targets == set()
 
 
+def test_architecture_names_every_output_constant_of_the_contracts():
+    """Every output name the contract modules declare, not only the SPEC's required ones."""
+    text = (REPO_ROOT / "docs" / "architecture.md").read_text()
+    names = [
+        value
+        for module in (data, region, edge)
+        for key, value in vars(module).items()
+        if key.isupper() and isinstance(value, str) and re.fullmatch(r"[a-z][A-Za-z]*", value)
+    ]
+    assert len(names) >= 40
+    assert [n for n in names if n not in text] == []
+
+
 def test_architecture_names_every_contract_output():
     text = (REPO_ROOT / "docs" / "architecture.md").read_text()
     keys = [*data.TOP_LEVEL_KEYS, *data.REGIONAL_KEYS, *region.REQUIRED_KEYS, *region.DOMAIN_KEYS]
