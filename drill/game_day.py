@@ -31,9 +31,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections import Counter, deque
@@ -87,7 +89,8 @@ class Emulator:
     endpoint: str
 
     @classmethod
-    def start(cls) -> Emulator:
+    def start(cls, startup_seconds: float = 60.0) -> Emulator:
+        errors = tempfile.TemporaryFile(mode="w+")  # read only if the start fails
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -102,14 +105,19 @@ class Emulator:
             cwd=REPO_ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=errors,
             text=True,
         )
         assert process.stdout is not None
-        line = process.stdout.readline().strip()
+        ready = select.select([process.stdout], [], [], startup_seconds)[0]
+        line = process.stdout.readline().strip() if ready else ""
         if "listening on " not in line:
             process.kill()
-            raise RuntimeError(f"the emulator did not start: {line!r}")
+            process.wait()
+            errors.seek(0)
+            cause = (errors.read().strip().splitlines() or [f"no answer within {startup_seconds:.0f} s"])[-1]
+            raise SystemExit(f"drill: the emulator (python -m drill.emulator) did not start: {cause}")
+        errors.close()
         return cls(process, line.rsplit(" ", 1)[-1])
 
     def control(self, path: str, method: str = "POST") -> Any:

@@ -389,3 +389,23 @@ def test_bad_drill_arguments_are_one_line_before_the_emulator_starts(args, messa
     assert result.stdout == ""
     assert result.stderr.splitlines()[-1].startswith(message)
     assert "Traceback" not in result.stderr
+
+
+def test_an_emulator_that_cannot_start_is_one_line_with_its_cause(tmp_path):
+    """moto missing (or broken) in the environment: the drill says why, without a traceback."""
+    shadow = tmp_path / "moto"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('moto is broken here')\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "drill", "--quick"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "drill: the emulator (python -m drill.emulator) did not start: ImportError: moto is broken here"
+    )
