@@ -8,6 +8,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# $(call q,VALUE): VALUE as one single-quoted shell word, whatever it contains (' as '\'').
+q = '$(subst ','\'',$(1))'
 
 .PHONY: help venv test lint plan policy build
 
@@ -52,7 +54,7 @@ lint: $(STAMP) ## ruff (lint + format check) and mypy (shared, tools, function f
 	done
 
 plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMARY.md
-	$(PY) -m shared.plan --env '$(ENV)'
+	$(PY) -m shared.plan --env $(call q,$(ENV))
 
 # api/processor serve every region stack of ENV; runtime and architecture come from their stack
 # files (trading-region:lambdaRuntime / lambdaArchitecture). failover (the edge orchestrator) is
@@ -61,7 +63,7 @@ plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMA
 # BUILD_ARGS: extra flags, e.g. BUILD_ARGS='--no-deps --output /tmp/fn' (offline, elsewhere).
 BUILD_ARGS ?=
 build: $(STAMP) ## Lambda archives (code + deps): api, processor (ENV's region stacks), failover (edge)
-	$(PY) tools/build_functions.py --env '$(ENV)' $(BUILD_ARGS)
+	$(PY) tools/build_functions.py --env $(call q,$(ENV)) $(BUILD_ARGS)
 
 plan-all: $(STAMP)
 	$(PY) -m shared.plan --env dev --env prod
@@ -74,46 +76,55 @@ policy: $(STAMP) ## apply the policy rules to PLAN=<plan file>
 # tools/deploy.py holds the logic (regions from projects/data/Pulumi.$(ENV).yaml, refusals,
 # default backend under .pulumi-state/, exact CLI lines); these targets only pass ENV/REGION.
 # Order: data -> primary region -> secondary region -> edge; destroy-all runs the reverse.
-# deploy-region / deploy-edge / deploy-all build the function archives first (make build).
+# deploy-region / deploy-edge / deploy-all build the function archives first (make build), after
+# a --check that refuses bad ENV/REGION, a missing CLI or passphrase before that slow build
+# (prerequisites run left to right; do not use make -j for these targets).
 REGION ?=
 PULUMI_ARGS ?=
 DEPLOY := $(PY) tools/deploy.py
+# --opt=VALUE: a value starting with "-" (PULUMI_ARGS=--diff) is not taken for an option.
+DEPLOY_VARS = --env=$(call q,$(ENV)) --pulumi-args=$(call q,$(PULUMI_ARGS))
+DEPLOY_REGION = --region=$(call q,$(REGION))
 
 .PHONY: deploy-data preview-data destroy-data deploy-region preview-region destroy-region \
 	deploy-edge preview-edge destroy-edge deploy-all destroy-all
 
 deploy-data: $(STAMP) ## pulumi up of trading-data, stack ENV
-	@$(DEPLOY) up data --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+	@$(DEPLOY) up data $(DEPLOY_VARS)
 
 preview-data: $(STAMP) ## pulumi preview of trading-data, stack ENV
-	@$(DEPLOY) preview data --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+	@$(DEPLOY) preview data $(DEPLOY_VARS)
 
 destroy-data: $(STAMP) ## pulumi destroy of trading-data, stack ENV
-	@$(DEPLOY) destroy data --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+	@$(DEPLOY) destroy data $(DEPLOY_VARS)
 
-deploy-region: $(STAMP) build ## pulumi up of trading-region, stack ENV-REGION (a region of ENV)
-	@$(DEPLOY) up region --env '$(ENV)' --region '$(REGION)' --pulumi-args '$(PULUMI_ARGS)'
+deploy-region: $(STAMP) check-up-region build ## pulumi up of trading-region, stack ENV-REGION (a region of ENV)
+	@$(DEPLOY) up region $(DEPLOY_VARS) $(DEPLOY_REGION)
 
 preview-region: $(STAMP) ## pulumi preview of trading-region, stack ENV-REGION
-	@$(DEPLOY) preview region --env '$(ENV)' --region '$(REGION)' --pulumi-args '$(PULUMI_ARGS)'
+	@$(DEPLOY) preview region $(DEPLOY_VARS) $(DEPLOY_REGION)
 
 destroy-region: $(STAMP) ## pulumi destroy of trading-region, stack ENV-REGION
-	@$(DEPLOY) destroy region --env '$(ENV)' --region '$(REGION)' --pulumi-args '$(PULUMI_ARGS)'
+	@$(DEPLOY) destroy region $(DEPLOY_VARS) $(DEPLOY_REGION)
 
-deploy-edge: $(STAMP) build ## pulumi up of trading-edge, stack ENV (make build first)
-	@$(DEPLOY) up edge --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+deploy-edge: $(STAMP) check-up-edge build ## pulumi up of trading-edge, stack ENV (make build first)
+	@$(DEPLOY) up edge $(DEPLOY_VARS)
 
 preview-edge: $(STAMP) ## pulumi preview of trading-edge, stack ENV
-	@$(DEPLOY) preview edge --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+	@$(DEPLOY) preview edge $(DEPLOY_VARS)
 
 destroy-edge: $(STAMP) ## pulumi destroy of trading-edge, stack ENV
-	@$(DEPLOY) destroy edge --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+	@$(DEPLOY) destroy edge $(DEPLOY_VARS)
 
-deploy-all: $(STAMP) build ## up ENV: data -> primary region -> secondary region -> edge
-	@$(DEPLOY) up all --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+deploy-all: $(STAMP) check-up-all build ## up ENV: data -> primary region -> secondary region -> edge
+	@$(DEPLOY) up all $(DEPLOY_VARS) $(DEPLOY_REGION)
 
 destroy-all: $(STAMP) ## destroy ENV in reverse: edge -> secondary -> primary -> data
-	@$(DEPLOY) destroy all --env '$(ENV)' --pulumi-args '$(PULUMI_ARGS)'
+	@$(DEPLOY) destroy all $(DEPLOY_VARS) $(DEPLOY_REGION)
+
+# Not phony (phony targets skip pattern rules); no file of these names is ever made.
+check-up-%: $(STAMP)
+	@$(DEPLOY) up $* $(DEPLOY_VARS) $(DEPLOY_REGION) --check
 
 .PHONY: drill
 drill: $(STAMP) ## game day: lose the primary on a local emulator; the real orchestrator recovers

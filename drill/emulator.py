@@ -48,6 +48,7 @@ starts) runs moto's server with this extension in its own process, plus control 
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -464,6 +465,11 @@ def main(argv: list[str] | None = None) -> None:
         default=DEFAULT_DESCRIBES_UNTIL_COMPLETE,
         help="DescribeGlobalClusters calls until a switchover/failover completes (-1: never)",
     )
+    parser.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="stop when stdin closes (the drill holds it open: a killed drill leaves no server)",
+    )
     args = parser.parse_args(argv)
     configure(
         describes_until_complete=None if args.describes_until_complete < 0 else args.describes_until_complete
@@ -473,10 +479,15 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     server = serve(args.host, args.port)
     print(f"moto + drill.emulator listening on http://{args.host}:{server.server_port}", flush=True)
+    stop = threading.Event()
+    if args.exit_with_stdin:
+        # EOF on stdin: the parent is gone, however it died (even SIGKILL).
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     try:
-        threading.Event().wait()
+        stop.wait()
     except KeyboardInterrupt:
-        server.shutdown()
+        pass
+    server.shutdown()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ Scenario (simulated time; :class:`drill.clock.SimulatedClock`, so waits cost no 
    while faults are injected into its calls (a throttled lock write, a failing
    ``FailoverGlobalCluster``);
 5. the client follows DNS to the secondary; writes are refused while fenced, then accepted;
+   while the fence is up an impatient client ignores Retry-After and writes to every
+   reachable region (each must be refused: the well-behaved client never meets the fence);
 6. the primary comes back: its unreplicated orders replicate, a client with stale DNS writes to
    it and is refused; the orchestrator is invoked once more (runbook: the post-recovery sweep)
    and hands the old primary's unsettled orders to the secondary's processor;
@@ -29,8 +31,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections import Counter, deque
@@ -48,6 +53,8 @@ from drill.faults import KIND_ERROR, KIND_OUTAGE, KIND_THROTTLE, FaultInjector  
 from drill.regional import EmulatedAurora, Regions, add_function_paths  # noqa: E402
 from drill.replication import GlobalTableReplicator, stream_reader  # noqa: E402
 from shared.naming import physical_name  # noqa: E402
+from shared.regions import REGION_CODES  # noqa: E402
+from shared.settings.base import ENVIRONMENT_PATTERN  # noqa: E402
 
 ORCHESTRATOR_DIR = REPO_ROOT / "projects" / "edge" / "functions" / "failover"
 ENGINE_VERSION = "16.6"
@@ -82,19 +89,35 @@ class Emulator:
     endpoint: str
 
     @classmethod
-    def start(cls) -> Emulator:
+    def start(cls, startup_seconds: float = 60.0) -> Emulator:
+        errors = tempfile.TemporaryFile(mode="w+")  # read only if the start fails
         process = subprocess.Popen(
-            [sys.executable, "-m", "drill.emulator", "--port", "0", "--describes-until-complete", "3"],
+            [
+                sys.executable,
+                "-m",
+                "drill.emulator",
+                "--port",
+                "0",
+                "--describes-until-complete",
+                "3",
+                "--exit-with-stdin",
+            ],
             cwd=REPO_ROOT,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=errors,
             text=True,
         )
         assert process.stdout is not None
-        line = process.stdout.readline().strip()
+        ready = select.select([process.stdout], [], [], startup_seconds)[0]
+        line = process.stdout.readline().strip() if ready else ""
         if "listening on " not in line:
             process.kill()
-            raise RuntimeError(f"the emulator did not start: {line!r}")
+            process.wait()
+            errors.seek(0)
+            cause = (errors.read().strip().splitlines() or [f"no answer within {startup_seconds:.0f} s"])[-1]
+            raise SystemExit(f"drill: the emulator (python -m drill.emulator) did not start: {cause}")
+        errors.close()
         return cls(process, line.rsplit(" ", 1)[-1])
 
     def control(self, path: str, method: str = "POST") -> Any:
@@ -103,6 +126,8 @@ class Emulator:
             return json.load(answer)
 
     def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=5)
@@ -253,6 +278,9 @@ class World:
         self.unreachable = 0
         self.last_retry_after = 1
         self.pending: deque[str] = deque()
+        self.fence_probes: list[str] = []
+        self.fenced_accepts: list[str] = []
+        self.fence_probes_refused = 0
         self.next_order = 0
         self.check_failures = {r: 0 for r in self.regions_list}
         self.check_healthy = {r: True for r in self.regions_list}
@@ -359,6 +387,27 @@ class World:
                 self.pending.append(self._new_client_order_id())
         if self.clock.now() >= self.retry_at:
             self._send_pending()
+        self._probe_fence()
+
+    def _probe_fence(self) -> None:
+        """While the orchestrator's fence is up (between its ``failing_over`` write and its
+        activation), an impatient client ignores Retry-After and writes to every reachable
+        region once per tick: the order API must refuse each (``failover_in_progress``). The
+        well-behaved client above waits out its Retry-After and would never test the fence."""
+        if self.timeline.first("fencing") is None or self.timeline.first("activation") is not None:
+            return
+        for region in self.regions_list:
+            if not self.faults.region_down(region):
+                cid = self._new_client_order_id()
+                self.fence_probes.append(cid)
+                before = self.refused[(region, "failover_in_progress")]
+                result = self.place(region, cid)
+                if result == "accepted":
+                    self.fenced_accepts.append(cid)  # whatever the clock says: the fence was up
+                else:
+                    if self.refused[(region, "failover_in_progress")] > before:
+                        self.fence_probes_refused += 1
+                    self.pending.append(cid)  # it retries later like any client
 
     def advance(self, seconds: float) -> None:
         """Let ``seconds`` of simulated time pass, one world tick per ``--tick`` seconds."""
@@ -651,12 +700,23 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     os.environ.pop("AWS_SESSION_TOKEN", None)
 
     started = time.monotonic()
+    # SIGTERM/SIGHUP (a CI timeout, a closed terminal) unwind like Ctrl-C, so the finally below
+    # stops the emulator; if this process is killed outright, the emulator sees its stdin close.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
     emulator = Emulator.start()
     os.environ["AWS_ENDPOINT_URL"] = emulator.endpoint
     try:
         return _scenario(args, emulator, out, started)
+    except KeyboardInterrupt:
+        print("drill: interrupted", file=sys.stderr)
+        return 130
     finally:
         emulator.stop()
+
+
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _scenario(
@@ -770,13 +830,16 @@ def _report(
     )
     fence_at = world.timeline.first("fencing")
     active_at = world.timeline.first("activation")
-    fenced_accepts = [
-        cid
-        for cid, a in accepted.items()
-        if fence_at is not None
-        and a.at >= fence_at
-        and (a.region == primary or (active_at is None or a.at < active_at))
-    ]
+    fenced_accepts = sorted(
+        {
+            cid
+            for cid, a in accepted.items()
+            if fence_at is not None
+            and a.at >= fence_at
+            and (a.region == primary or (active_at is None or a.at < active_at))
+        }
+        | set(world.fenced_accepts)
+    )
     refused_fenced = sum(world.refused.values())
     events = world.emulator.control("events", method="GET")
     promotions = [e for e in events if e["phase"] == "started"]
@@ -865,6 +928,12 @@ def _report(
             f"writer {writer}",
         ),
         Check(
+            "writes during the fence refused as failover_in_progress",
+            bool(world.fence_probes) and world.fence_probes_refused == len(world.fence_probes),
+            f"{world.fence_probes_refused} of {len(world.fence_probes)} direct writes to reachable "
+            "regions while failing_over",
+        ),
+        Check(
             "stale-DNS writes to the old primary refused",
             all(cid not in accepted or accepted[cid].region != primary for cid in stale),
             f"{world.refused.get((primary, 'region_not_active'), 0)} refused as region_not_active",
@@ -930,6 +999,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--check-interval must be 10 or 30 (Route 53 request intervals)")
     if args.primary == args.secondary:
         parser.error("--primary and --secondary must differ")
+    # Checked before the emulator starts: a bad name would otherwise end in a traceback from
+    # shared.naming halfway through building the fixture.
+    if not ENVIRONMENT_PATTERN.match(args.env) or "--" in args.env or args.env.endswith("-"):
+        parser.error(f"--env {args.env!r} is not an environment name (^[a-z][a-z0-9-]{{1,11}}$)")
+    for flag, region in (("--primary", args.primary), ("--secondary", args.secondary)):
+        if region not in REGION_CODES:
+            parser.error(f"{flag} {region!r} is not a known region: one of {', '.join(sorted(REGION_CODES))}")
     return args
 
 

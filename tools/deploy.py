@@ -20,8 +20,11 @@ stack is the single source of truth, SPEC §2); a region it does not name is ref
 environment without a data stack file. Before anything runs it checks that the ``pulumi`` CLI is
 on ``PATH`` and that ``PULUMI_CONFIG_PASSPHRASE`` (or ``PULUMI_CONFIG_PASSPHRASE_FILE``) is set;
 ``PULUMI_BACKEND_URL`` defaults to a local file backend in ``.pulumi-state/`` at the repository
-root (created). Each refusal is one line on stderr and exit status 2; a failing pulumi command
-ends the run with that command's status.
+root (created). ``destroy all`` refuses an environment whose data stack is protected
+(``protectData``): it would take down edge and both regions and then stop at the data. Each
+refusal is one line on stderr and exit status 2, before anything runs (``--check`` stops there:
+make runs it before building the function archives); a failing pulumi command ends the run with
+that command's status (128 + N for a signal), and later stacks do not run.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from shared.errors import ConfigError  # noqa: E402
-from shared.plan.stackfiles import load_stack_config  # noqa: E402
+from shared.plan.stackfiles import StackFileError, load_stack_config  # noqa: E402
 from shared.settings.base import ENVIRONMENT_PATTERN  # noqa: E402
 from shared.settings.data import DataSettings  # noqa: E402
 
@@ -64,6 +67,7 @@ PASSPHRASE_HINT = (
     "PULUMI_CONFIG_PASSPHRASE is not set: export the passphrase that protects this backend's "
     "stack secrets (or set PULUMI_CONFIG_PASSPHRASE_FILE)"
 )
+UNPROTECT_RUNBOOK = "docs/runbooks/per-region-rollout.md#tearing-down-a-protected-environment"
 
 
 class Refused(Exception):
@@ -94,8 +98,23 @@ class Step:
         ]
 
 
+@dataclass(frozen=True)
+class Environment:
+    """What the committed data stack file says about an environment."""
+
+    primary: str
+    secondary: str
+    protected: bool
+
+
 def environment_regions(repo: Path, env: str) -> tuple[str, str]:
     """(primary, secondary) of ``env`` from the committed data stack file, validated."""
+    found = read_environment(repo, env)
+    return found.primary, found.secondary
+
+
+def read_environment(repo: Path, env: str) -> Environment:
+    """Regions and data protection of ``env`` from the committed data stack file, validated."""
     if not ENVIRONMENT_PATTERN.match(env):
         raise Refused(f"ENV={env!r} is not an environment name (^[a-z][a-z0-9-]{{1,11}}$)")
     data_dir = repo / PROJECT_DIRS["data"]
@@ -110,12 +129,15 @@ def environment_regions(repo: Path, env: str) -> tuple[str, str]:
         settings = DataSettings.parse(load_stack_config(data_dir, env).values, stack=env)
     except ConfigError as exc:
         raise Refused(f"{PROJECT_DIRS['data']}/Pulumi.{env}.yaml: {exc}") from None
-    return settings.primary_region, settings.secondary_region
+    except StackFileError as exc:
+        raise Refused(str(exc).replace(f"{repo}/", "")) from None
+    return Environment(settings.primary_region, settings.secondary_region, settings.protected)
 
 
 def plan_steps(repo: Path, verb: str, target: str, env: str, region: str | None) -> list[Step]:
     """The stack operations of one target, in the order they must run."""
-    primary, secondary = environment_regions(repo, env)
+    found = read_environment(repo, env)
+    primary, secondary = found.primary, found.secondary
     if target == "data":
         return [Step(PROJECT_DIRS["data"], env)]
     if target == "edge":
@@ -131,6 +153,14 @@ def plan_steps(repo: Path, verb: str, target: str, env: str, region: str | None)
         return [Step(PROJECT_DIRS["region"], f"{env}-{region}")]
     if region:
         raise Refused(f"REGION={region!r} does not apply to '{target}': it runs every region of ENV={env}")
+    if verb == "destroy" and found.protected:
+        # Pulumi would remove edge and both regions (the serving path) and only then stop at the
+        # protected data: refuse before anything is destroyed.
+        raise Refused(
+            f"ENV={env} protects its data (trading-data:protectData): destroy-all would remove edge "
+            f"and both regions and then stop at the protected data stack; unprotect first "
+            f"({UNPROTECT_RUNBOOK}) or destroy the stacks one by one"
+        )
     steps = [
         Step(PROJECT_DIRS["data"], env),
         Step(PROJECT_DIRS["region"], f"{env}-{primary}"),
@@ -145,6 +175,9 @@ def pulumi_environment(repo: Path, environ: Mapping[str, str]) -> tuple[dict[str
     env = dict(environ)
     if "PULUMI_CONFIG_PASSPHRASE" not in env and not env.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
         raise Refused(PASSPHRASE_HINT)
+    passphrase_file = env.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+    if "PULUMI_CONFIG_PASSPHRASE" not in env and passphrase_file and not os.path.isfile(passphrase_file):
+        raise Refused(f"PULUMI_CONFIG_PASSPHRASE_FILE={passphrase_file!r} is not a readable file")
     if env.get("PULUMI_BACKEND_URL"):
         return env, f"backend {env['PULUMI_BACKEND_URL']} (PULUMI_BACKEND_URL)"
     state = repo / DEFAULT_STATE_DIR
@@ -174,26 +207,57 @@ def main(
     parser.add_argument("--env", required=True)
     parser.add_argument("--region", default="")
     parser.add_argument("--pulumi-args", default="", help="extra arguments for the verb (shell words)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only the refusals (make runs this before building the function archives)",
+    )
     args = parser.parse_args(argv)
     environ = os.environ if environ is None else environ
     try:
         steps = plan_steps(repo, args.verb, args.target, args.env, args.region or None)
+        extra = _extra_args(args.pulumi_args)
         if shutil.which("pulumi", path=environ.get("PATH", "")) is None:
             raise Refused(INSTALL_HINT)
         env, note = pulumi_environment(repo, environ)
     except Refused as exc:
         print(f"deploy: {exc}", file=sys.stderr)
         return 2
+    if args.check:
+        return 0
     print(f"deploy: {note}", flush=True)
-    extra = shlex.split(args.pulumi_args)
+    if args.verb == "destroy" and args.target == "data" and read_environment(repo, args.env).protected:
+        print(
+            f"deploy: ENV={args.env} protects its data (trading-data:protectData): pulumi refuses to "
+            f"delete the protected resources; to tear it down see {UNPROTECT_RUNBOOK}",
+            flush=True,
+        )
     for step in steps:
         for command in step.commands(args.verb, extra):
             print(f"+ {shlex.join(command)}", flush=True)
-            status = run(command, env, repo)
+            try:
+                status = run(command, env, repo)
+            except KeyboardInterrupt:
+                print(f"deploy: interrupted: {shlex.join(command)}", file=sys.stderr)
+                return 130
             if status != 0:
+                # A command killed by a signal reports -N; the shell convention is 128 + N.
+                status = 128 - status if status < 0 else status
                 print(f"deploy: failed ({status}): {shlex.join(command)}", file=sys.stderr)
                 return status
     return 0
+
+
+def _extra_args(text: str) -> list[str]:
+    try:
+        extra = shlex.split(text)
+    except ValueError as exc:
+        raise Refused(f"PULUMI_ARGS={text!r} is not valid shell words: {exc}") from None
+    # The stack and project folder are the target's; another one would deploy the wrong stack.
+    owned = [a for a in extra if a.split("=", 1)[0] in ("--stack", "-s", "--cwd", "-C")]
+    if owned:
+        raise Refused(f"PULUMI_ARGS must not set {owned[0].split('=', 1)[0]}: the target chooses the stack")
+    return extra
 
 
 if __name__ == "__main__":

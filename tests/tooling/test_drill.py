@@ -6,9 +6,12 @@ The drill runs in a subprocess exactly as ``make drill`` runs it (``python -m dr
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import boto3
@@ -60,7 +63,7 @@ def test_drill_passes_with_zero_lost_and_zero_duplicated(drill_run):
     assert re.search(r"^  orders duplicated +0$", out, re.MULTILINE)
     assert re.search(r"^  writes accepted fenced +0$", out, re.MULTILINE)
     assert "[FAIL]" not in out
-    assert out.count("[PASS]") == 12
+    assert out.count("[PASS]") == 13
     assert out.rstrip().endswith("drill: passed")
 
 
@@ -109,6 +112,117 @@ def test_a_broken_invariant_exits_non_zero():
     assert result.returncode == 1
     assert "[FAIL] no accepted order lost" in result.stdout
     assert "drill: FAILED: 3 invariant(s) broken" in result.stdout
+
+
+def test_writes_while_the_fence_is_up_are_attempted_and_refused(drill_run):
+    """The well-behaved client waits out Retry-After; the impatient one must meet the fence."""
+    out = drill_run.stdout
+    line = _line(out, "[PASS] writes during the fence refused as failover_in_progress")
+    refused, probes = map(
+        int, re.findall(r"(\d+) of (\d+) direct writes to reachable regions while failing_over", line)[0]
+    )
+    assert probes >= 1
+    assert refused == probes
+    assert "us-east-2 failover_in_progress x" in _line(out, "writes refused (fenced)")
+
+
+SABOTAGED_FENCE = """
+import os, runpy, sys
+sys.path[:0] = [os.getcwd(), sys.argv[1] + "/common", sys.argv[1] + "/api"]
+import botocore.client
+import order_api.logic as logic
+
+real_fence_for = logic.fence_for
+
+def fence_for(control, region):  # the API's read-side fence, without failover_in_progress
+    fence = real_fence_for(control, region)
+    return None if fence is not None and fence.reason == "failover_in_progress" else fence
+
+logic.fence_for = fence_for
+real_call = botocore.client.BaseClient._make_api_call
+
+def call(self, operation, params):  # the transaction's control-record condition, dropped
+    if operation == "TransactWriteItems":
+        items = [i for i in params["TransactItems"] if "ConditionCheck" not in i]
+        params = {**params, "TransactItems": items}
+    return real_call(self, operation, params)
+
+botocore.client.BaseClient._make_api_call = call
+sys.argv = ["drill", "--quick"]
+runpy.run_module("drill", run_name="__main__")
+"""
+
+
+def test_a_region_accepting_writes_while_fenced_fails_the_drill(tmp_path):
+    """Break both fence layers of the real order API (in this process only): the drill must say so."""
+    script = tmp_path / "sabotage.py"
+    script.write_text(SABOTAGED_FENCE)
+    result = subprocess.run(
+        [sys.executable, str(script), str(REPO_ROOT / "projects" / "region" / "functions")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "[FAIL] no write accepted by a fenced region: drill-" in result.stdout
+    assert "[FAIL] writes during the fence refused as failover_in_progress: 0 of " in result.stdout
+    assert not re.search(r"^  writes accepted fenced +0$", result.stdout, re.MULTILINE)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the emulator process")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_a_stopped_drill_leaves_no_emulator_behind(signum):
+    drill = subprocess.Popen(
+        [sys.executable, "-m", "drill", "--quick"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    emulators: list[int] = []
+    try:
+        assert drill.stdout is not None
+        for line in drill.stdout:
+            if line.startswith("Fixture"):
+                break
+        emulators = _children(drill.pid)
+        assert len(emulators) == 1
+        drill.send_signal(signum)
+        drill.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _alive(emulators[0]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(emulators[0])
+        assert drill.returncode in (128 + signum, 130, -signum)
+    finally:
+        drill.kill()
+        drill.wait()
+        for pid in emulators:  # a failing run must not leave its orphan behind either
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 # --- the shims on their own ----------------------------------------------------------------
@@ -245,3 +359,53 @@ def test_the_fixture_is_named_as_the_plan_names_it():
     assert {names.topic("us-east-1"), names.topic("us-east-2")} <= set(topics)
     composites = inputs("trading-edge", "aws:cloudwatch/compositeAlarm:CompositeAlarm", "alarmName")
     assert names.primary_down_alarm in composites
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--env", "Bad!"],
+            "python -m drill: error: --env 'Bad!' is not an environment name (^[a-z][a-z0-9-]{1,11}$)",
+        ),
+        (["--env", "a--b"], "python -m drill: error: --env 'a--b' is not an environment name"),
+        (
+            ["--primary", "mars-1"],
+            "python -m drill: error: --primary 'mars-1' is not a known region: one of ",
+        ),
+        (["--secondary", "us-east-1"], "python -m drill: error: --primary and --secondary must differ"),
+    ],
+)
+def test_bad_drill_arguments_are_one_line_before_the_emulator_starts(args, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "drill", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[-1].startswith(message)
+    assert "Traceback" not in result.stderr
+
+
+def test_an_emulator_that_cannot_start_is_one_line_with_its_cause(tmp_path):
+    """moto missing (or broken) in the environment: the drill says why, without a traceback."""
+    shadow = tmp_path / "moto"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('moto is broken here')\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "drill", "--quick"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "drill: the emulator (python -m drill.emulator) did not start: ImportError: moto is broken here"
+    )

@@ -112,6 +112,7 @@ def _pair(project: str, stack: str, verb: str) -> list[str]:
         ("preview-edge", ["ENV=dev"], _pair("edge", "dev", "preview")),
         ("destroy-edge", ["ENV=prod"], _pair("edge", "prod", "destroy --yes")),
         ("deploy-data", [], _pair("data", "dev", "up --yes")),  # ENV defaults to dev
+        ("preview-data", ["PULUMI_ARGS=--diff"], _pair("data", "dev", "preview --diff")),  # README
         (
             "deploy-data",
             ["ENV=dev", "PULUMI_ARGS=--diff --refresh"],
@@ -138,14 +139,43 @@ def test_deploy_all_runs_data_then_primary_then_secondary_then_edge(make):
 
 
 def test_destroy_all_runs_in_reverse(make):
-    result = make("destroy-all", "ENV=prod")
+    result = make("destroy-all", "ENV=dev")
     assert result.returncode == 0, result.stderr
     assert result.calls == [
-        *_pair("edge", "prod", "destroy --yes"),
-        *_pair("region", "prod-us-east-2", "destroy --yes"),
-        *_pair("region", "prod-us-east-1", "destroy --yes"),
-        *_pair("data", "prod", "destroy --yes"),
+        *_pair("edge", "dev", "destroy --yes"),
+        *_pair("region", "dev-us-east-2", "destroy --yes"),
+        *_pair("region", "dev-us-east-1", "destroy --yes"),
+        *_pair("data", "dev", "destroy --yes"),
     ]
+
+
+def test_destroy_all_refuses_a_protected_environment_before_destroying_anything(make):
+    """prod's data is protected: destroy-all would take down edge and regions, then stop at data."""
+    result = make("destroy-all", "ENV=prod")
+    assert result.returncode != 0
+    assert result.calls == []
+    assert result.stderr.splitlines()[0] == (
+        "deploy: ENV=prod protects its data (trading-data:protectData): destroy-all would remove "
+        "edge and both regions and then stop at the protected data stack; unprotect first "
+        "(docs/runbooks/per-region-rollout.md#tearing-down-a-protected-environment) or destroy "
+        "the stacks one by one"
+    )
+
+
+def test_destroy_data_of_a_protected_environment_runs_and_says_pulumi_will_refuse(make):
+    result = make("destroy-data", "ENV=prod")
+    assert result.returncode == 0, result.stderr
+    assert result.calls == _pair("data", "prod", "destroy --yes")
+    assert result.stdout.splitlines()[1] == (
+        "deploy: ENV=prod protects its data (trading-data:protectData): pulumi refuses to delete "
+        "the protected resources; to tear it down see "
+        "docs/runbooks/per-region-rollout.md#tearing-down-a-protected-environment"
+    )
+
+
+def test_unprotect_runbook_anchor_exists():
+    text = (REPO_ROOT / "docs" / "runbooks" / "per-region-rollout.md").read_text()
+    assert "\n## Tearing down a protected environment\n" in text
 
 
 def test_deploy_all_stops_at_the_first_failing_stack(make):
@@ -197,6 +227,104 @@ def test_refusals_are_one_line_and_call_nothing(make, target, variables, message
     assert result.returncode != 0
     assert result.calls == []
     assert result.stderr.splitlines()[0] == message
+
+
+@pytest.mark.parametrize(
+    "target", ["deploy-data", "preview-region", "deploy-region", "deploy-all", "destroy-all", "plan"]
+)
+@pytest.mark.parametrize("payload", ["dev; {touch} {p}", "x'; {touch} {p}; echo '", "$$({touch} {p})"])
+def test_shell_metacharacters_in_env_are_one_word_never_run(make, tmp_path, target, payload):
+    pwned = tmp_path / "pwned"
+    touch = shutil.which("touch")  # by full path: the fixture's PATH holds only the fake pulumi
+    result = make(target, f"ENV={payload.format(touch=touch, p=pwned)}", "REGION=us-east-1")
+    assert result.returncode != 0
+    assert result.calls == []
+    assert not pwned.exists()
+
+
+def test_build_passes_env_as_one_word():
+    proc = subprocess.run(
+        [str(MAKE), "-n", "-o", STAMP, "build", "ENV=dev; touch pwned"],
+        cwd=REPO_ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.stdout.splitlines() == [".venv/bin/python tools/build_functions.py --env 'dev; touch pwned'"]
+
+
+def test_pulumi_args_with_quotes_and_semicolons_reach_pulumi_as_words(make, tmp_path):
+    pwned = tmp_path / "pwned"
+    touch = shutil.which("touch")
+    result = make("preview-data", "ENV=dev", f'PULUMI_ARGS=--message "it\'s; {touch} {pwned}"')
+    assert result.returncode == 0, result.stderr
+    assert result.calls == [
+        _select("data", "dev"),
+        _verb("data", "dev", f"preview --message it's; {touch} {pwned}"),
+    ]
+    assert not pwned.exists()
+
+
+@pytest.mark.parametrize(
+    ("pulumi_args", "message"),
+    [
+        (
+            '--message "unclosed',
+            "deploy: PULUMI_ARGS='--message \"unclosed' is not valid shell words: No closing quotation",
+        ),
+        ("--stack prod", "deploy: PULUMI_ARGS must not set --stack: the target chooses the stack"),
+        ("-s=prod", "deploy: PULUMI_ARGS must not set -s: the target chooses the stack"),
+        ("--cwd projects/edge", "deploy: PULUMI_ARGS must not set --cwd: the target chooses the stack"),
+    ],
+)
+def test_bad_pulumi_args_are_one_line(make, pulumi_args, message):
+    result = make("deploy-data", "ENV=dev", f"PULUMI_ARGS={pulumi_args}")
+    assert result.returncode != 0
+    assert result.calls == []
+    assert result.stderr.splitlines()[0] == message
+
+
+def test_region_given_to_deploy_all_is_refused(make):
+    result = make("deploy-all", "ENV=dev", "REGION=us-east-2")
+    assert result.returncode != 0
+    assert result.calls == []
+    assert result.stderr.splitlines()[0] == (
+        "deploy: REGION='us-east-2' does not apply to 'all': it runs every region of ENV=dev"
+    )
+
+
+def test_a_missing_passphrase_file_is_refused(make, tmp_path):
+    result = make(
+        "preview-data",
+        "ENV=dev",
+        PULUMI_CONFIG_PASSPHRASE=None,
+        PULUMI_CONFIG_PASSPHRASE_FILE=str(tmp_path / "nope"),
+    )
+    assert result.returncode != 0
+    assert result.calls == []
+    assert result.stderr.splitlines()[0] == (
+        f"deploy: PULUMI_CONFIG_PASSPHRASE_FILE='{tmp_path / 'nope'}' is not a readable file"
+    )
+
+
+@pytest.mark.parametrize("target", ["deploy-region", "deploy-edge", "deploy-all"])
+def test_refusals_run_before_the_archives_are_built(target):
+    """A missing REGION or CLI must not wait for (or fail in) the slow, networked make build."""
+    proc = subprocess.run(
+        [str(MAKE), "-n", "-o", STAMP, target, "ENV=dev", "REGION=us-east-1"],
+        cwd=REPO_ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    lines = proc.stdout.splitlines()
+    check = next(i for i, line in enumerate(lines) if line.endswith(" --check"))
+    build = next(i for i, line in enumerate(lines) if "tools/build_functions.py" in line)
+    assert check < build
 
 
 def test_missing_passphrase_is_one_clear_line(make):
@@ -258,9 +386,9 @@ def test_commands_are_echoed_before_they_run(make):
 @pytest.mark.parametrize(
     ("target", "prerequisites"),
     [
-        ("deploy-region", [STAMP, "build"]),
-        ("deploy-all", [STAMP, "build"]),
-        ("deploy-edge", [STAMP, "build"]),
+        ("deploy-region", [STAMP, "check-up-region", "build"]),
+        ("deploy-all", [STAMP, "check-up-all", "build"]),
+        ("deploy-edge", [STAMP, "check-up-edge", "build"]),
         ("deploy-data", [STAMP]),
         ("destroy-all", [STAMP]),
     ],
@@ -351,3 +479,50 @@ def test_a_bad_data_stack_file_is_refused_with_its_config_error(tmp_path, capsys
         "deploy: projects/data/Pulumi.qa.yaml: "
         "config trading-data:primaryRegion='mars-1' is not allowed: one of "
     )
+
+
+@pytest.mark.parametrize(("status", "expected"), [(7, 7), (-9, 137), (-15, 143)])
+def test_a_failing_command_stops_the_run_with_its_status(tmp_path, status, expected):
+    deploy = _load_deploy()
+    calls: list[list[str]] = []
+
+    def run(argv, env, cwd):
+        calls.append(argv)
+        return status if len(calls) == 3 else 0
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "pulumi").write_text(FAKE_PULUMI)
+    (bin_dir / "pulumi").chmod(0o755)
+    environ = {"PATH": str(bin_dir), "PULUMI_CONFIG_PASSPHRASE": "x", "PULUMI_BACKEND_URL": "file:///s"}
+    assert deploy.main(["up", "all", "--env", "dev"], environ=environ, run=run) == expected
+    assert len(calls) == 3
+
+
+def test_ctrl_c_during_a_command_stops_the_run_with_130(tmp_path, capsys):
+    deploy = _load_deploy()
+
+    def run(argv, env, cwd):
+        raise KeyboardInterrupt
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "pulumi").write_text(FAKE_PULUMI)
+    (bin_dir / "pulumi").chmod(0o755)
+    environ = {"PATH": str(bin_dir), "PULUMI_CONFIG_PASSPHRASE": "x", "PULUMI_BACKEND_URL": "file:///s"}
+    assert deploy.main(["up", "data", "--env", "dev"], environ=environ, run=run) == 130
+    assert capsys.readouterr().err == (
+        "deploy: interrupted: pulumi --cwd projects/data stack select --create dev\n"
+    )
+
+
+def test_a_data_stack_file_that_is_not_yaml_is_one_line(tmp_path, capsys):
+    deploy = _load_deploy()
+    data_dir = tmp_path / "projects" / "data"
+    data_dir.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "projects" / "data" / "Pulumi.yaml", data_dir / "Pulumi.yaml")
+    (data_dir / "Pulumi.qa.yaml").write_text("config: [unclosed\n")
+    assert deploy.main(["up", "data", "--env", "qa"], environ={"PATH": ""}, repo=tmp_path) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("deploy: projects/data/Pulumi.qa.yaml: not valid YAML (")
+    assert len(err.splitlines()) == 1
