@@ -300,6 +300,8 @@ class World:
 
     # -- fixture ---------------------------------------------------------------------------
     def create_fixture(self) -> None:
+        from trading_runtime.dynamo import orders_table_request  # on the path since __init__
+
         n = self.names
         primary, secondary = self.regions_list
         self.rds[primary].create_global_cluster(
@@ -323,19 +325,7 @@ class World:
             StorageEncrypted=True,
         )["DBCluster"]["DBClusterArn"]
         for region in self.regions_list:
-            self.ddb[region].create_table(
-                TableName=n.table,
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "S"},
-                ],
-                KeySchema=[
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            )
+            self.ddb[region].create_table(**orders_table_request(n.table))
             self.topic_arns[region] = self.sns[region].create_topic(Name=n.topic(region))["TopicArn"]
         queue_url = self.sqs.create_queue(
             QueueName=physical_name(n.environment, "drill-reports", service="sqs")
