@@ -63,7 +63,7 @@ plan: $(STAMP) ## offline plan of ENV (default dev) -> build/plan/*.json + SUMMA
 # BUILD_ARGS: extra flags, e.g. BUILD_ARGS='--no-deps --output /tmp/fn' (offline, elsewhere).
 BUILD_ARGS ?=
 build: $(STAMP) ## Lambda archives (code + deps): api, processor (ENV's region stacks), failover (edge)
-	$(PY) tools/build_functions.py --env $(call q,$(ENV)) $(BUILD_ARGS)
+	$(PY) tools/build_functions.py --env $(call q,$(ENV))$(if $(BUILD_ARGS), $(BUILD_ARGS))
 
 plan-all: $(STAMP)
 	$(PY) -m shared.plan --env dev --env prod
