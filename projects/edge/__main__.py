@@ -207,7 +207,7 @@ regional_alarms = {}
 for role, side in sides.items():
     other = secondary if role == PRIMARY else primary
     specs = regional_specs(
-        api_name=side.name("api", "apigateway"),
+        api_name=side.stack.get(region_contract.API_NAME),
         stage_name=side.stack.get(region_contract.STAGE_NAME),
         api_function=side.stack.get(region_contract.API_FUNCTION_NAME),
         processor_function=side.stack.get(region_contract.PROCESSOR_FUNCTION_NAME),

@@ -131,6 +131,7 @@ export_region_contract(
     RegionContract(
         region=region,
         api_id=api.rest_api.id,
+        api_name=api.rest_api.name,
         stage_name=api.stage.stage_name,
         invoke_url=api.invoke_url,
         health_url=pulumi.Output.concat(api.invoke_url, "/health"),

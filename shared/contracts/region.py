@@ -13,6 +13,8 @@ PROJECT = "trading-region"
 
 REGION = "region"
 API_ID = "apiId"
+#: The REST API's name: the ``ApiName`` dimension of its CloudWatch metrics (edge alarms).
+API_NAME = "apiName"
 STAGE_NAME = "stageName"
 INVOKE_URL = "invokeUrl"
 HEALTH_URL = "healthUrl"
@@ -29,6 +31,7 @@ CUSTOM_DOMAIN_ZONE_ID = "customDomainZoneId"
 REQUIRED_KEYS = (
     REGION,
     API_ID,
+    API_NAME,
     STAGE_NAME,
     INVOKE_URL,
     HEALTH_URL,
@@ -53,6 +56,7 @@ class RegionContract:
 
     region: str
     api_id: pulumi.Input[str]
+    api_name: pulumi.Input[str]
     stage_name: pulumi.Input[str]
     invoke_url: pulumi.Input[str]
     health_url: pulumi.Input[str]
@@ -71,6 +75,7 @@ def export_region_contract(contract: RegionContract) -> None:
     values: dict[str, Any] = {
         REGION: contract.region,
         API_ID: contract.api_id,
+        API_NAME: contract.api_name,
         STAGE_NAME: contract.stage_name,
         INVOKE_URL: contract.invoke_url,
         HEALTH_URL: contract.health_url,

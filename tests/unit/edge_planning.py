@@ -27,6 +27,7 @@ def region_exports(env: str, region: str, *, domain: bool = False) -> dict[str, 
     exports: dict[str, Any] = {
         rc.REGION: region,
         rc.API_ID: api_id,
+        rc.API_NAME: f"trading-{env}-api-{code}",
         rc.STAGE_NAME: env,
         rc.INVOKE_URL: invoke_url,
         rc.HEALTH_URL: f"{invoke_url}/health",

@@ -12,7 +12,7 @@ from shared.errors import ConfigError
 from shared.policy.rules import arn_region
 from shared.runtimes import SUPPORTED_SYNTHETICS_NODEJS_RUNTIMES
 from tests.planning import REPO, of_type, one
-from tests.unit.edge_planning import edge_plan
+from tests.unit.edge_planning import edge_plan, environment_exports
 
 ACCOUNT = "123456789012"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -743,3 +743,15 @@ def test_the_canary_archive_is_deterministic_and_laid_out_for_the_nodejs_runtime
     with zipfile.ZipFile(first) as archive:
         assert archive.namelist() == ["nodejs/node_modules/index.js", "nodejs/node_modules/probe.js"]
     assert sorted(p.name for p in first.parent.iterdir()) == ["health.zip"]  # no temporary left
+
+
+def test_api_alarms_watch_the_api_the_region_stack_names() -> None:
+    # The ApiName dimension comes from the region contract, not from a re-derived name: a renamed
+    # API must not leave its alarms silently watching nothing.
+    exports = environment_exports("dev")
+    east1 = exports["organization/trading-region/dev-us-east-1"]
+    east1["apiName"] = "renamed-api-use1"
+    stack = edge_plan("dev", exports=exports)
+    for key in ("api-5xx", "api-latency-p99"):
+        alarm = one(stack, "aws:cloudwatch/metricAlarm:MetricAlarm", f"alarms-primary-{key}")
+        assert alarm["inputs"]["dimensions"] == {"ApiName": "renamed-api-use1", "Stage": "dev"}

@@ -550,6 +550,7 @@ def test_region_contract_outputs(stack, plan):
     assert plan.outputs == {
         "region": region,
         "apiId": api_id,
+        "apiName": f"trading-{env}-api-{CODES[region]}",
         "stageName": env,
         "invokeUrl": base,
         "healthUrl": f"{base}/health",
