@@ -8,7 +8,6 @@ handler modules are loaded from their files under distinct names (``api_handler`
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 import uuid
@@ -21,12 +20,12 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS_DIR = REPO_ROOT / "projects" / "region" / "functions"
-for _path in (FUNCTIONS_DIR / "common", FUNCTIONS_DIR / "api", FUNCTIONS_DIR / "processor"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+from drill.regional import FUNCTIONS_DIR, add_function_paths, load_module  # noqa: E402
+
+add_function_paths()
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
@@ -46,20 +45,11 @@ ACCOUNT_ID = "123456789012"
 _BOTO_SESSION = boto3.session.Session()
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _load_handler(name: str, function: str) -> ModuleType:
     # powertools' Logger reads its service name when the module is imported, as in Lambda.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("POWERTOOLS_SERVICE_NAME", f"trading-{function}")
-        return _load(name, FUNCTIONS_DIR / function / "handler.py")
+        return load_module(name, FUNCTIONS_DIR / function / "handler.py")
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ import pulumi
 import pulumi_aws as aws
 
 from shared.aws_context import AwsContext
+from shared.buckets import block_public_access, kms_encryption
+from shared.iam import service_trust_policy
 from shared.naming import physical_name
 from shared.regions import region_code
 
@@ -162,28 +164,8 @@ class DocumentBucket(pulumi.ComponentResource):
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=child,
         )
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=args.key_arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
-        self.public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
+        self.encryption = kms_encryption(f"{name}-encryption", self.bucket.id, args.key_arn, child)
+        self.public_access_block = block_public_access(f"{name}-public-access", self.bucket.id, child)
         self.policy = aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=self.bucket.id,
@@ -244,19 +226,7 @@ class BucketReplication(pulumi.ComponentResource):
             f"{name}-role",
             name=role_name,
             description=f"S3 replication of trade documents {src} -> {dst}",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "s3.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": args.context.account_id}},
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("s3.amazonaws.com", args.context.account_id),
             opts=child,
         )
         self.role_policy = aws.iam.RolePolicy(

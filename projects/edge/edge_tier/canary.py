@@ -18,6 +18,8 @@ import pulumi_aws as aws
 
 from edge_tier.alarms import AlarmSpec, metric_alarm
 from shared.aws_context import AwsContext
+from shared.buckets import block_public_access, kms_encryption
+from shared.iam import service_trust_policy
 
 CANARY_DIR = Path(__file__).resolve().parent.parent / "canary"
 CANARY_FILES = ("index.js", "probe.js")
@@ -91,28 +93,8 @@ class RegionalCanary(pulumi.ComponentResource):
             force_destroy=not args.protected,
             opts=child.merge(pulumi.ResourceOptions(protect=args.protected, retain_on_delete=args.protected)),
         )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-artifacts-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-artifacts-public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
+        kms_encryption(f"{name}-artifacts-encryption", self.bucket.id, args.kms_key_arn, child)
+        block_public_access(f"{name}-artifacts-public-access", self.bucket.id, child)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-artifacts-lifecycle",
             bucket=self.bucket.id,
@@ -134,18 +116,7 @@ class RegionalCanary(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             name=args.role_name,
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("lambda.amazonaws.com"),
             opts=child,
         )
         log_groups = pulumi.Output.concat(

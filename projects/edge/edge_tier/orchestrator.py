@@ -14,6 +14,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from shared.iam import service_trust_policy
 from shared.runtimes import DEFAULT_LAMBDA_PYTHON_RUNTIME
 
 REPO = Path(__file__).resolve().parents[3]
@@ -102,18 +103,7 @@ class FailoverOrchestrator(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             name=args.role_name,
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "lambda.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("lambda.amazonaws.com"),
             opts=child,
         )
         cluster_arns = pulumi.Output.from_input(args.cluster_arns).apply(lambda m: sorted(m.values()))

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from region_tier.functions import LambdaFunction
-from region_tier.iam import assume_role_policy
+from shared.iam import service_trust_policy
 from shared.naming import physical_name
 
 #: Order routes are signed with SigV4 (callers are the firm's own services); the health routes
@@ -265,7 +265,7 @@ class RegionalApi(pulumi.ComponentResource):
             f"{name}-cloudwatch-role",
             name=physical_name(args.environment, "apigw-logs", region=args.region, service="iam-role"),
             description=f"API Gateway pushes logs to CloudWatch ({args.region})",
-            assume_role_policy=assume_role_policy("apigateway.amazonaws.com", args.account_id),
+            assume_role_policy=service_trust_policy("apigateway.amazonaws.com", args.account_id),
             opts=retained,
         )
         attachment = aws.iam.RolePolicyAttachment(

@@ -11,12 +11,12 @@ import pulumi_aws as aws
 
 from region_tier.iam import (
     DataAccess,
-    assume_role_policy,
     data_statements,
     observability_statements,
     policy_document,
     vpc_access_statements,
 )
+from shared.iam import service_trust_policy
 from shared.naming import physical_name
 
 HANDLER = "handler.lambda_handler"
@@ -71,7 +71,7 @@ class LambdaFunction(pulumi.ComponentResource):
             f"{name}-role",
             name=physical_name(args.environment, args.component, region=args.region, service="iam-role"),
             description=f"{args.description} ({args.region})",
-            assume_role_policy=assume_role_policy("lambda.amazonaws.com", args.account_id),
+            assume_role_policy=service_trust_policy("lambda.amazonaws.com", args.account_id),
             opts=child,
         )
         self.data_policy = aws.iam.RolePolicy(

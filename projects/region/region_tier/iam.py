@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-VERSION = "2012-10-17"
+from shared.iam import POLICY_VERSION as VERSION
 
 #: What Lambda needs to place a function in a VPC (create/describe/delete its ENIs). The same
 #: actions as the AWS-managed AWSLambdaVPCAccessExecutionRole, without its ``logs:*`` on ``*``.
@@ -57,23 +57,6 @@ class DataAccess:
     table_actions: list[str]
     stream_arn: pulumi.Input[str] | None = None
     failure_queue_arn: pulumi.Input[str] | None = None
-
-
-def assume_role_policy(service: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
-    """Trust ``service`` to assume the role, only on behalf of this account (confused deputy)."""
-    return pulumi.Output.json_dumps(
-        {
-            "Version": VERSION,
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                }
-            ],
-        }
-    )
 
 
 def data_statements(access: DataAccess) -> list[dict[str, Any]]:
